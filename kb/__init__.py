@@ -1,0 +1,1 @@
+"""refdesk domain core: catalog, delivery, patrons, alerts, FAQ, audit. No Rasa, no web."""
