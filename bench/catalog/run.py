@@ -1,0 +1,254 @@
+"""Catalog benchmark: import throughput and search latency on synthetic catalogs.
+
+    .venv/bin/python bench/catalog/run.py --sizes 100000 1000000 [--backends sqlite postgres]
+
+Builds synthetic catalogs (kb/catalog/synthetic.py) as CSV and MARC files under
+bench/out/, imports them into a fresh database per backend with the real importers,
+then times ``kb.catalog.search.search`` on a mixed query set (Chinese titles, English
+keywords, authors, ISBNs) against a naive LIKE scan over the same records (the
+baseline, at 100,000 records). Prints a table and writes bench/catalog/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from kb.catalog.identifiers import isbn10
+from kb.catalog.imports import import_file
+from kb.catalog.libraries import SAMPLE_LIBRARIES, ensure_libraries
+from kb.catalog.search import search
+from kb.catalog.synthetic import synthetic_records, write_csv, write_marc
+from kb.db import engine_for, session_scope, sessionmaker_for
+from kb.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent
+OUT = ROOT.parent / "out"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MARC_SIZE = 20_000
+QUERIES_PER_KIND = 50
+
+
+def database(backend: str, name: str) -> str:
+    if backend == "sqlite":
+        path = OUT / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def import_rate(url: str, path: Path) -> tuple[float, int]:
+    upgrade(url)
+    with session_scope(url) as session:
+        ensure_libraries(session, SAMPLE_LIBRARIES)
+    session = sessionmaker_for(url)()
+    started = time.perf_counter()
+    summary = import_file(session, path, source="synthetic")
+    elapsed = time.perf_counter() - started
+    session.close()
+    assert summary.skipped == 0 and not summary.aborted, summary.problems[:3]
+    if url.startswith("postgresql"):
+        # What an operator runs after a bulk load; autovacuum would get there later.
+        with engine_for(url).execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    return summary.read / elapsed, summary.read
+
+
+def query_set(size: int) -> list[tuple[str, str]]:
+    """(kind, query) drawn from the generated records themselves."""
+    rng = random.Random(7)
+    wanted = set(rng.sample(range(1, size + 1), QUERIES_PER_KIND * 6))
+    zh, en, authors, isbns = [], [], [], []
+    for n, bib in enumerate(synthetic_records(size), start=1):
+        if n not in wanted:
+            continue
+        if bib.language == "zh":
+            start = rng.randint(0, max(0, len(bib.title) - 4))
+            zh.append(bib.title[start : start + rng.randint(3, 6)])
+            authors.append(f"作者 {bib.authors[0]}")
+        else:
+            words = [w for w in bib.title.replace(",", "").split() if len(w) > 3]
+            en.append(" ".join(rng.sample(words, min(2, len(words)))))
+            authors.append(f"by {bib.authors[0].split(',')[0]}")
+        isbn = bib.isbns[0]
+        isbns.append(isbn10(isbn) or isbn if len(isbns) % 2 else isbn)
+    queries = [("zh title", q) for q in zh[:QUERIES_PER_KIND]]
+    queries += [("en keywords", q) for q in en[:QUERIES_PER_KIND]]
+    queries += [("author", q) for q in authors[:QUERIES_PER_KIND]]
+    queries += [("isbn", q) for q in isbns[:QUERIES_PER_KIND]]
+    return queries
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def search_latency(url: str, queries: list[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    session = sessionmaker_for(url)()
+    for _, q in queries:  # warm caches once
+        search(session, q)
+    timings: dict[str, list[float]] = {}
+    for kind, q in queries:
+        started = time.perf_counter()
+        search(session, q)
+        timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+        timings.setdefault("all", []).append(timings[kind][-1])
+    session.close()
+    return {kind: percentiles(values) for kind, values in timings.items()}
+
+
+def like_latency(url: str, queries: list[tuple[str, str]]) -> tuple[float, float]:
+    """The baseline: what a catalog without a search index does."""
+    engine = engine_for(url)
+    samples = []
+    with engine.connect() as conn:
+        for _, q in queries:
+            term = q.removeprefix("作者 ").removeprefix("by ")
+            pattern = f"%{term}%"
+            started = time.perf_counter()
+            conn.execute(
+                text(
+                    "SELECT id FROM records WHERE title LIKE :p OR CAST(authors AS TEXT) LIKE :p "
+                    "OR CAST(subjects AS TEXT) LIKE :p OR CAST(isbns AS TEXT) LIKE :p LIMIT 5"
+                ),
+                {"p": pattern},
+            ).all()
+            samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def load_average() -> float:
+    return round(float(Path("/proc/loadavg").read_text().split()[0]), 1)
+
+
+def machine() -> list[str]:
+    def sh(*cmd: str) -> str:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in sh("lscpu").splitlines()
+         if line.startswith("Model name")),
+        platform.processor(),
+    )  # fmt: skip
+    memory = sh("free", "-h").splitlines()[1].split()[1]
+    disk = sh("df", "-h", str(OUT)).splitlines()[1].split()
+    pg = sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "show server_version") or "?"
+    return [
+        f"- CPU: {cpu}, {sh('nproc')} cores (shared with other work on this machine)",
+        f"- RAM: {memory}; disk: {disk[1]} ({disk[0]})",
+        f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument(
+        "--baseline-size", type=int, default=100_000, help="size at which LIKE and MARC are timed"
+    )
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    rows: list[tuple] = []  # type: ignore[type-arg]
+    marc = OUT / f"synthetic-{MARC_SIZE}.mrc"
+    if not marc.exists():
+        write_marc(marc, MARC_SIZE)
+    for size in sorted(args.sizes):
+        csv_path = OUT / f"synthetic-{size}.csv"
+        if not csv_path.exists():
+            print(f"generating {size:,} records ...", flush=True)
+            write_csv(csv_path, size)
+        queries = query_set(size)
+        for backend in args.backends:
+            url = database(backend, f"refdesk_bench_catalog_{size}")
+            print(f"{backend} {size:,}: importing ...", flush=True)
+            rate, count = import_rate(url, csv_path)
+            latency = search_latency(url, queries)
+            baseline = like_latency(url, queries) if size == args.baseline_size else None
+            marc_rate = None
+            if size == args.baseline_size:
+                marc_url = database(backend, "refdesk_bench_catalog_marc")
+                marc_rate, _ = import_rate(marc_url, marc)
+            rows.append((backend, count, rate, marc_rate, latency, baseline, load_average()))
+            print(rows[-1], flush=True)
+            save(rows[-1])
+    write_results()
+
+
+RESULTS_JSON = OUT / "results.json"
+NOTES = [
+    "Notes:",
+    "",
+    "- Search goal (p95 ≤ 50 ms at 1M records) is met on both backends. Queries matching more "
+    "than 500 records are ranked among their 500 newest matches (see kb/catalog/README.md); "
+    "without that, BM25/ts_rank over tens of thousands of matches of a common word took "
+    "hundreds of milliseconds.",
+    "- Import goal (5,000 records/s) is not met: about 600-1,700 records/s. Per record the "
+    "time goes to Python work (CSV/MARC parsing, CJK/stemming analysis for the index, the "
+    "content digest that makes re-imports idempotent) and to the inserts into records, "
+    "holdings, identifiers and the index. Next steps: analyse in a second process while the "
+    "first writes, and COPY on PostgreSQL.",
+    "- The machine was shared with other work (Rasa training) during these runs; the load "
+    "average above shows how much. Numbers on an idle machine are better.",
+    "",
+]
+
+
+def save(row: tuple) -> None:  # type: ignore[type-arg]
+    """Runs for different sizes and backends add up (the 1M builds take long)."""
+    saved = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
+    saved[f"{row[0]}-{row[1]}"] = row
+    RESULTS_JSON.write_text(json.dumps(saved, indent=1))
+
+
+def write_results() -> None:
+    saved = json.loads(RESULTS_JSON.read_text())
+    rows = sorted(saved.values(), key=lambda r: (r[1], r[0]))
+    lines = [
+        "# Catalog benchmark",
+        "",
+        "`.venv/bin/python bench/catalog/run.py` — synthetic catalogs (kb/catalog/synthetic.py), "
+        "imported with the real CSV and MARC importers; search is `kb.catalog.search.search` "
+        f"on {QUERIES_PER_KIND} queries of each kind drawn from the catalog (Chinese title "
+        'fragments, English keyword pairs, authors as "作者 X" / "by X", ISBN-13 and ISBN-10). '
+        "Baseline: `LIKE '%q%'` over title, authors, subjects and ISBNs (LIMIT 5) at "
+        "100,000 records.",
+        "",
+        "| backend | records | import CSV rec/s | import MARC rec/s (20k) | search p50 ms | search p95 ms "
+        "| zh p95 | en p95 | author p95 | isbn p95 | LIKE p50 / p95 ms | LIKE p95 ÷ search p95 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for backend, count, rate, marc_rate, latency, baseline, _load in rows:
+        p50, p95 = latency["all"]
+        like = f"{baseline[0]:.1f} / {baseline[1]:.1f}" if baseline else "–"
+        ratio = f"{baseline[1] / p95:.1f}×" if baseline else "–"
+        lines.append(
+            f"| {backend} | {count:,} | {rate:,.0f} | {f'{marc_rate:,.0f}' if marc_rate else '–'} "
+            f"| {p50:.1f} | {p95:.1f} | {latency['zh title'][1]:.1f} | {latency['en keywords'][1]:.1f} "
+            f"| {latency['author'][1]:.1f} | {latency['isbn'][1]:.1f} | {like} | {ratio} |"
+        )
+    loads = ", ".join(f"{r[0]} {r[1]:,}: {r[6]}" for r in rows)
+    lines += ["", "Machine:", *machine(), f"- load average at the end of each run: {loads}", ""]
+    lines += NOTES
+    (ROOT / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

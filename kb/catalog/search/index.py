@@ -1,0 +1,113 @@
+"""Writing the search index: an FTS5 table on SQLite, a weighted tsvector on PostgreSQL.
+
+Both hold the same analysed tokens (see ``analysis``) in four fields: title (with
+subtitle), authors, subjects and classification, and the rest (publisher, summary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from kb.catalog.search.analysis import index_tokens
+from kb.db import is_sqlite
+
+# Field order is the FTS5 column order and the tsvector weight (A highest).
+FIELDS = ("title", "author", "subject", "other")
+_WEIGHTS = ("A", "B", "C", "D")
+_PG_MAX_POSITION = 16383
+_FIELD_GAP = 8  # keeps phrases from running across fields in the tsvector
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    record_id: int
+    title: list[str]
+    author: list[str]
+    subject: list[str]
+    other: list[str]
+
+    @classmethod
+    def build(
+        cls,
+        record_id: int,
+        *,
+        title: str,
+        subtitle: str | None,
+        variant_titles: Sequence[str],
+        authors: Sequence[str],
+        subjects: Sequence[str],
+        classes: Sequence[str | None],
+        publisher: str | None,
+        summary: str | None,
+    ) -> IndexDocument:
+        return cls(
+            record_id,
+            title=_tokens_of([title, subtitle or "", *variant_titles]),
+            author=_tokens_of(authors),
+            subject=_tokens_of([*subjects, *(c for c in classes if c)]),
+            other=_tokens_of([publisher or "", summary or ""]),
+        )
+
+    def fields(self) -> tuple[list[str], list[str], list[str], list[str]]:
+        return (self.title, self.author, self.subject, self.other)
+
+    def tsvector_literal(self) -> str:
+        """A tsvector in its input syntax; built here rather than by to_tsvector so that
+        PostgreSQL's locale-dependent parser never re-splits CJK bigrams."""
+        positions: dict[str, list[str]] = {}
+        position = 1
+        for tokens, weight in zip(self.fields(), _WEIGHTS, strict=True):
+            for token in tokens:
+                entry = positions.setdefault(token, [])
+                if len(entry) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
+                    entry.append(f"{min(position, _PG_MAX_POSITION)}{weight}")
+                position += 1
+            position += _FIELD_GAP
+        return " ".join(f"{quote_lexeme(lexeme)}:{','.join(p)}" for lexeme, p in positions.items())
+
+
+def _tokens_of(values: Iterable[str]) -> list[str]:
+    tokens: list[str] = []
+    for value in values:
+        tokens.extend(index_tokens(value))
+    return tokens
+
+
+def quote_lexeme(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def write_documents(session: Session, documents: Sequence[IndexDocument]) -> None:
+    if not documents:
+        return
+    connection = session.connection()
+    if is_sqlite(session):
+        connection.exec_driver_sql(
+            "INSERT INTO catalog_search_fts(rowid, title, author, subject, other) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(d.record_id, *(" ".join(f) for f in d.fields())) for d in documents],
+        )
+    else:
+        connection.exec_driver_sql(
+            "INSERT INTO catalog_search_doc(record_id, document) VALUES (%s, %s::tsvector) "
+            "ON CONFLICT (record_id) DO UPDATE SET document = EXCLUDED.document",
+            [(d.record_id, d.tsvector_literal()) for d in documents],
+        )
+
+
+def delete_documents(session: Session, record_ids: Sequence[int]) -> None:
+    if not record_ids:
+        return
+    table, key = (
+        ("catalog_search_fts", "rowid")
+        if is_sqlite(session)
+        else ("catalog_search_doc", "record_id")
+    )
+    statement = text(f"DELETE FROM {table} WHERE {key} IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    session.execute(statement, {"ids": list(record_ids)})
