@@ -1,0 +1,1 @@
+"""refdesk's Rasa project: custom NLU components and NLU evaluation (engine env only)."""
