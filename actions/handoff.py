@@ -1,0 +1,93 @@
+"""Reaching a librarian. With nobody on duty the patron leaves a question, answered later here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.common import in_db, reply_language, say
+from kb.conversations import Conversation
+from kb.questions import leave_question
+
+NO_LIBRARIAN = "no_librarian"
+# Short replies that mean "never mind" while we wait for the question text.
+_CANCEL = {"deny", "goodbye", "thank"}
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = reply_language(tracker)
+        say(
+            dispatcher,
+            language,
+            "现在没有馆员在线。您可以留下问题，馆员上班后会在这里回复您。",
+            "No librarian is online right now. You can leave your question and a librarian "
+            "will answer you here.",
+        )
+        return [SlotSet("question_text", None), FollowupAction("question_form")]
+
+
+def _save_question(session: Session, sender: str, text: str) -> str | None:
+    conv = session.scalar(select(Conversation).where(Conversation.sender_id == sender))
+    if conv is None:
+        return None
+    return leave_question(session, conv, text, NO_LIBRARIAN).reference
+
+
+class ActionAskQuestionText(Action):
+    """The question form's prompt."""
+
+    def name(self) -> str:
+        return "action_ask_question_text"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        say(
+            dispatcher,
+            reply_language(tracker),
+            "请把您的问题写下来（可以写详细一些），馆员会在这里回复您。",
+            "Please write down your question (details help); a librarian will answer you here.",
+        )
+        return []
+
+
+class ActionLeaveQuestion(Action):
+    def name(self) -> str:
+        return "action_leave_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = reply_language(tracker)
+        text = (tracker.get_slot("question_text") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if not text or (intent in _CANCEL and len(text) <= 12):
+            say(dispatcher, language, "好的，没有留言。", "OK, no question was left.")
+            return [SlotSet("question_text", None)]
+        ref = await in_db(_save_question, tracker.sender_id, text)
+        if ref is None:
+            say(
+                dispatcher,
+                language,
+                "抱歉，留言没有保存成功，请稍后再试。",
+                "Sorry, your question could not be saved. Please try again shortly.",
+            )
+            return [SlotSet("question_text", None)]
+        say(
+            dispatcher,
+            language,
+            f"已收到您的留言（编号 {ref}）。馆员会在这里回复您。",
+            f"Got it: your question is {ref}. A librarian will answer you here.",
+        )
+        return [SlotSet("question_text", None)]
