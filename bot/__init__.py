@@ -1,0 +1,1 @@
+"""Everything that faces the outside: channels, router, console, gateway app, CLI."""

@@ -1,0 +1,35 @@
+"""The gateway: one ASGI app for web chat, console, webhooks, API, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from bot import health
+from bot.state import build_state
+from bot.web import chat
+from kb.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    state = build_state(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.close()
+
+    app = FastAPI(title="refdesk gateway", lifespan=lifespan)
+    app.state.refdesk = state
+    app.include_router(health.router)
+    app.include_router(chat.router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/chat")
+
+    return app

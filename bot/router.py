@@ -1,0 +1,262 @@
+"""The conversation router: every patron message from every channel passes here.
+
+It cleans the text, keeps it in the transcript, and decides who answers:
+the dialogue model (bot mode) or a librarian (human mode, the bot is silent).
+When the engine or the action server is down, the patron is told so and the
+message is kept as a question for a librarian, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import patron_text, texts
+from bot.db import Database
+from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
+from bot.metrics import Metrics
+from bot.replies import Button, Reply
+from kb.conversations import (
+    Conversation,
+    ConversationMode,
+    Message,
+    Speaker,
+    conversation_for,
+    record_message,
+)
+from kb.language import detect_language
+from kb.questions import leave_question
+from kb.settings import Settings
+
+log = logging.getLogger("refdesk.router")
+
+UNAVAILABLE_REASON = "assistant_unavailable"
+# Button payloads must be ones the assistant actually offered in this many recent lines.
+OFFERED_BUTTON_WINDOW = 20
+
+
+@dataclass
+class Turn:
+    """What one patron message produced."""
+
+    conversation_id: int
+    sender_id: str
+    language: str | None
+    replies: list[Reply] = field(default_factory=list)
+
+
+@dataclass
+class _Received:
+    conversation_id: int
+    sender_id: str
+    mode: ConversationMode
+    language: str | None
+    message_id: int | None
+    payload: str | None  # a button payload we offered, else None
+
+
+class Router:
+    def __init__(
+        self, settings: Settings, db: Database, engine: EngineClient, metrics: Metrics
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.engine = engine
+        self.metrics = metrics
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._actions_http = httpx.AsyncClient(base_url=settings.actions_url, timeout=2.0)
+
+    async def close(self) -> None:
+        await self._actions_http.aclose()
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle_text(self, channel: str, external_id: str, raw: str) -> Turn:
+        return await self._handle(channel, external_id, raw, payload=None)
+
+    async def handle_button(self, channel: str, external_id: str, title: str, payload: str) -> Turn:
+        """A button click: the payload goes to the engine only if we offered it."""
+        return await self._handle(channel, external_id, title, payload=payload)
+
+    async def _handle(self, channel: str, external_id: str, raw: str, payload: str | None) -> Turn:
+        started = time.perf_counter()
+        cleaned = patron_text.clean(raw, self.settings.max_message_chars)
+        if cleaned.empty and payload is None:
+            self.metrics.turns.labels(channel, "rejected").inc()
+            language = detect_language(raw)
+            return Turn(0, "", language, [_notice("empty", language)])
+
+        async with self._lock(f"{channel}:{external_id}"):
+            received = await self.db.run(_receive, channel, external_id, cleaned, payload)
+            turn = Turn(received.conversation_id, received.sender_id, received.language)
+            if not cleaned.text and received.payload is None:
+                turn.replies.append(_notice("empty", received.language))
+                return turn
+            if cleaned.truncated:
+                turn.replies.append(
+                    _notice(
+                        "truncated",
+                        received.language,
+                        length=cleaned.original_length,
+                        limit=self.settings.max_message_chars,
+                    )
+                )
+            if received.mode == ConversationMode.HUMAN:
+                # A librarian owns the chat: the bot stays silent.
+                self.metrics.turns.labels(channel, "to_librarian").inc()
+                return turn
+
+            engine_text = received.payload or _no_intent_injection(cleaned.text)
+            try:
+                reply = await self.engine.send(
+                    received.sender_id,
+                    engine_text,
+                    {"channel": channel, "language": received.language},
+                )
+                if not reply.messages and not reply.paused and not await self._actions_up():
+                    raise EngineUnavailable("action server is not answering")
+            except EngineUnavailable as exc:
+                log.warning("assistant unavailable for %s: %s", received.sender_id, exc)
+                kind = (
+                    "actions_unavailable" if "action server" in str(exc) else "engine_unavailable"
+                )
+                self.metrics.errors.labels(kind).inc()
+                self.metrics.turns.labels(channel, "unavailable").inc()
+                ref = await self.db.run(_keep_for_librarian, received.conversation_id, cleaned.text)
+                turn.replies.append(_unavailable(received.language, ref))
+                return turn
+
+            outcome = "fallback" if reply.intent == "nlu_fallback" else "answered"
+            if outcome == "fallback":
+                self.metrics.fallbacks.labels(channel).inc()
+            bot_replies = [Reply.from_engine(m) for m in reply.messages]
+            if not bot_replies and not reply.paused:
+                bot_replies = [
+                    Reply(
+                        text=texts.text("no_answer", received.language),
+                        buttons=[_librarian_button(received.language)],
+                    )
+                ]
+            turn.language = await self.db.run(_after_engine, received, reply, bot_replies)
+            turn.replies.extend(bot_replies)
+            self.metrics.turns.labels(channel, outcome).inc()
+            self.metrics.turn_latency.labels(channel).observe(time.perf_counter() - started)
+            return turn
+
+    async def _actions_up(self) -> bool:
+        try:
+            resp = await self._actions_http.get("/health")
+        except httpx.HTTPError:
+            return False
+        return resp.status_code == 200
+
+
+def _no_intent_injection(text: str) -> str:
+    # Rasa reads text starting with "/" as an intent with entities; typed text must
+    # go through NLU like any other message.
+    return " " + text if text.startswith("/") else text
+
+
+def _notice(key: str, language: str | None, **values: object) -> Reply:
+    return Reply(
+        text=texts.text(key, language, **values), speaker="system", kind="notice", code=key
+    )
+
+
+def _librarian_button(language: str | None) -> Button:
+    return Button(title=texts.text("talk_to_librarian", language), payload="/human_handoff")
+
+
+def _unavailable(language: str | None, ref: str) -> Reply:
+    return Reply(
+        text=texts.text("engine_unavailable", language, ref=ref),
+        speaker="system",
+        kind="notice",
+        code="assistant_unavailable",
+    )
+
+
+# --- database steps (run in a worker thread) --------------------------------
+
+
+def _receive(
+    session: Session,
+    channel: str,
+    external_id: str,
+    cleaned: patron_text.PatronText,
+    payload: str | None,
+) -> _Received:
+    conv = conversation_for(session, channel, external_id)
+    language = detect_language(cleaned.text) or conv.language
+    if language and language != conv.language:
+        conv.language = language
+        conv.patron.language = language
+    if payload is not None and not _was_offered(session, conv, payload):
+        # Unknown payload (a stale page or a forged frame): treat the click as typed text.
+        payload = None
+    msg = None
+    if cleaned.text:
+        msg = record_message(
+            session,
+            conv,
+            Speaker.PATRON,
+            cleaned.text,
+            original_length=cleaned.original_length if cleaned.truncated else None,
+            payload={"button": True} if payload is not None else None,
+        )
+    return _Received(conv.id, conv.sender_id, conv.mode, language, msg.id if msg else None, payload)
+
+
+def _was_offered(session: Session, conv: Conversation, payload: str) -> bool:
+    recent = session.scalars(
+        select(Message.payload)
+        .where(Message.conversation_id == conv.id, Message.speaker == Speaker.BOT)
+        .order_by(Message.id.desc())
+        .limit(OFFERED_BUTTON_WINDOW)
+    ).all()
+    return any(payload in (p or {}).get("payloads", []) for p in recent)
+
+
+def _keep_for_librarian(session: Session, conversation_id: int, text: str) -> str:
+    conv = session.get(Conversation, conversation_id)
+    assert conv is not None
+    return leave_question(session, conv, text, UNAVAILABLE_REASON).reference
+
+
+def _after_engine(
+    session: Session, received: _Received, reply: EngineReply, bot_replies: list[Reply]
+) -> str | None:
+    conv = session.get(Conversation, received.conversation_id)
+    assert conv is not None
+    language = reply.entities.get("language") or received.language
+    if language and language != conv.language:
+        conv.language = language
+        conv.patron.language = language
+    if received.message_id is not None and reply.parse:
+        msg = session.get(Message, received.message_id)
+        if msg is not None:
+            msg.intent = reply.intent
+            msg.confidence = reply.confidence
+            msg.payload = {**(msg.payload or {}), "parse": reply.parse}
+    for r in bot_replies:
+        extra: dict[str, Any] = {}
+        if r.buttons:
+            extra["buttons"] = [{"title": b.title, "payload": b.payload} for b in r.buttons]
+            extra["payloads"] = [b.payload for b in r.buttons]
+        if r.custom:
+            extra["custom"] = r.custom
+        record_message(session, conv, Speaker.BOT, r.text, payload=extra or None)
+    return language

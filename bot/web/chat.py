@@ -1,0 +1,169 @@
+"""The web chat: a page, an embeddable widget script and its WebSocket.
+
+Frames are JSON text. Client -> server:
+  {"type": "message", "text": "...", "id": "<client id>"}
+  {"type": "button", "title": "...", "payload": "/intent", "id": "<client id>"}
+  {"type": "ping"}
+Server -> client:
+  {"type": "session", "session": "<token>", "resumed": bool}   first frame
+  {"type": "history", "messages": [...]}                          on resume
+  {"type": "message", "speaker": "patron|bot|librarian|system", "text": ..., "buttons": [...]}
+  {"type": "typing", "on": bool}
+  {"type": "notice" | "error", "code": "...", "text": "..."}
+  {"type": "pong"}
+The session token is the patron's web identity; reconnecting with
+``?session=<token>`` resumes the conversation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from bot import texts
+from bot.replies import Reply
+from bot.state import AppState
+from kb.conversations import find_conversation, recent_messages
+from kb.language import detect_language
+
+log = logging.getLogger("refdesk.web")
+router = APIRouter()
+
+CHANNEL = "web"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+@router.get("/chat", response_class=HTMLResponse)
+async def chat_page(request: Request) -> HTMLResponse:
+    state: AppState = request.app.state.refdesk
+    return state.templates.TemplateResponse(request, "chat.html", {})
+
+
+@router.get("/widget.js")
+async def widget_script(request: Request) -> Response:
+    state: AppState = request.app.state.refdesk
+    return Response(
+        state.static_text("widget.js"),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _history(session: Session, token: str) -> list[dict[str, Any]] | None:
+    conv = find_conversation(session, CHANNEL, token)
+    if conv is None:
+        return None
+    frames = []
+    for m in recent_messages(session, conv, limit=100):
+        frame: dict[str, Any] = {
+            "speaker": m.speaker.value,
+            "text": m.text,
+            "at": m.created_at.isoformat(),
+        }
+        if m.payload and m.payload.get("buttons"):
+            frame["buttons"] = m.payload["buttons"]
+        frames.append(frame)
+    return frames
+
+
+def _message_frame(reply: Reply) -> dict[str, Any]:
+    frame = reply.to_json()
+    frame["type"] = "notice" if reply.kind == "notice" else "message"
+    return frame
+
+
+def _error(code: str, language: str | None, **values: object) -> dict[str, Any]:
+    return {"type": "error", "code": code, "text": texts.text(code, language, **values)}
+
+
+@router.websocket("/ws/chat")
+async def chat_socket(ws: WebSocket) -> None:
+    state: AppState = ws.app.state.refdesk
+    await ws.accept()
+    state.metrics.connections.inc()
+    token = ws.query_params.get("session") or ""
+    history = await state.db.run(_history, token) if _TOKEN.match(token) else None
+    if history is None:
+        token = secrets.token_urlsafe(24)
+    key = f"{CHANNEL}:{token}"
+    language: str | None = None
+
+    async def send(frame: dict[str, Any]) -> None:
+        if ws.application_state == WebSocketState.CONNECTED:
+            await ws.send_json(frame)
+
+    state.hub.subscribe(key, send)
+    try:
+        await send({"type": "session", "session": token, "resumed": history is not None})
+        if history:
+            await send({"type": "history", "messages": history})
+        while True:
+            event = await ws.receive()
+            if event["type"] == "websocket.disconnect":
+                break
+            raw = event.get("text")
+            if raw is None:
+                try:
+                    raw = (event.get("bytes") or b"").decode("utf-8")
+                except UnicodeDecodeError:
+                    state.metrics.errors.labels("not_utf8").inc()
+                    await send(_error("not_utf8", language))
+                    continue
+            frame = _parse_frame(raw)
+            if isinstance(frame, str):
+                state.metrics.errors.labels("bad_frame").inc()
+                await send(_error("bad_frame", language or detect_language(raw), detail=frame))
+                continue
+            if frame["type"] == "ping":
+                await send({"type": "pong"})
+                continue
+            text = frame.get("title") if frame["type"] == "button" else frame["text"]
+            echo = {"type": "message", "speaker": "patron", "text": text, "id": frame.get("id")}
+            await state.hub.publish(key, echo)
+            await send({"type": "typing", "on": True})
+            if frame["type"] == "button":
+                turn = await state.router.handle_button(
+                    CHANNEL, token, frame["title"], frame["payload"]
+                )
+            else:
+                turn = await state.router.handle_text(CHANNEL, token, frame["text"])
+            language = turn.language or language
+            for reply in turn.replies:
+                await state.hub.publish(key, _message_frame(reply))
+            # "typing off" closes the turn: clients know every reply has arrived.
+            await send({"type": "typing", "on": False})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        state.hub.unsubscribe(key, send)
+        state.metrics.connections.dec()
+
+
+def _parse_frame(raw: str) -> dict[str, Any] | str:
+    """The frame as a dict, or a description of what is wrong with it."""
+    try:
+        frame = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return f"not JSON ({exc.msg} at position {exc.pos})"
+    if not isinstance(frame, dict):
+        return "a frame must be a JSON object"
+    kind = frame.get("type")
+    if kind == "ping":
+        return frame
+    if kind == "message":
+        if not isinstance(frame.get("text"), str):
+            return "'text' must be a string"
+        return frame
+    if kind == "button":
+        if not isinstance(frame.get("payload"), str) or not isinstance(frame.get("title"), str):
+            return "'title' and 'payload' must be strings"
+        return frame
+    return f"unknown frame type {kind!r} (expected message, button or ping)"
