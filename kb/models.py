@@ -21,6 +21,8 @@ from kb.ils.models import IlsAccountEvent
 from kb.outbound.models import OutboundMessage
 from kb.patrons.models import ChannelIdentity, Patron
 from kb.questions.models import ReferenceQuestion
+from kb.staff.audit import StaffAccess
+from kb.staff.models import StaffMember
 
 __all__ = [
     "CatalogWord",
@@ -40,6 +42,8 @@ __all__ = [
     "RecordIdentifier",
     "ReferenceQuestion",
     "RotaEntry",
+    "StaffAccess",
+    "StaffMember",
     "SuppliedFile",
     "TicketCounter",
 ]
