@@ -49,9 +49,7 @@ def add_command(
 
     try:
         with _session() as session:
-            added = add_staff(
-                session, username, library_code=library, role=role, display_name=name
-            )
+            added = add_staff(session, username, library_code=library, role=role, display_name=name)
             where = added.member.library_code or "delivery centre"
             username = added.member.username
     except StaffError as exc:
@@ -79,7 +77,9 @@ def list_command() -> None:
                 "yes" if m.active else f"revoked {m.revoked_at:%Y-%m-%d}",
             )
     if not members:
-        typer.echo("No staff members yet: add one with `refdesk staff add USERNAME --library CODE`.")
+        typer.echo(
+            "No staff members yet: add one with `refdesk staff add USERNAME --library CODE`."
+        )
         return
     console.print(table)
 

@@ -9,6 +9,7 @@ from kb.catalog.models import (
     RecordIdentifier,
 )
 from kb.conversations.models import Conversation, Message
+from kb.delivery.drafts import RequestDraftRecord
 from kb.delivery.models import (
     DeliveryEvent,
     DeliveryRequest,
@@ -41,6 +42,7 @@ __all__ = [
     "Record",
     "RecordIdentifier",
     "ReferenceQuestion",
+    "RequestDraftRecord",
     "RotaEntry",
     "StaffAccess",
     "StaffMember",
