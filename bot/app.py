@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot import health
+from bot import delivery, health
 from bot.state import build_state
 from bot.web import chat
 from kb.settings import Settings, get_settings
@@ -27,9 +27,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.refdesk = state
     app.include_router(health.router)
     app.include_router(chat.router)
+    delivery.install(app)
 
     @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/chat")
+    async def root(request: Request) -> RedirectResponse:
+        # Keep the query: links into the chat carry e.g. an OpenURL draft token.
+        query = request.url.query
+        return RedirectResponse(f"/chat?{query}" if query else "/chat")
 
     return app

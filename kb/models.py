@@ -9,6 +9,7 @@ from kb.catalog.models import (
     RecordIdentifier,
 )
 from kb.conversations.models import Conversation, Message
+from kb.delivery.drafts import RequestDraftRecord
 from kb.delivery.models import (
     DeliveryEvent,
     DeliveryRequest,
@@ -21,6 +22,8 @@ from kb.ils.models import IlsAccountEvent
 from kb.outbound.models import OutboundMessage
 from kb.patrons.models import ChannelIdentity, Patron
 from kb.questions.models import ReferenceQuestion
+from kb.staff.audit import StaffAccess
+from kb.staff.models import StaffMember
 
 __all__ = [
     "CatalogWord",
@@ -39,7 +42,10 @@ __all__ = [
     "Record",
     "RecordIdentifier",
     "ReferenceQuestion",
+    "RequestDraftRecord",
     "RotaEntry",
+    "StaffAccess",
+    "StaffMember",
     "SuppliedFile",
     "TicketCounter",
 ]

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     delivery_supply_days: int = Field(5, description="days a lender has to supply once it accepted")
     delivery_download_days: int = Field(14, description="days a supplied copy can be downloaded")
     delivery_max_file_bytes: int = Field(200 * 1024 * 1024, description="largest supplied file")
+    delivery_draft_hours: int = Field(
+        2, description="hours an OpenURL page's hand-over to the chat stays valid"
+    )
     delivery_stats_window_days: int = Field(
         365, description="answers this recent count towards a lender's measured fill rate and speed"
     )

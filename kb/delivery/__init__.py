@@ -11,5 +11,7 @@ Modules, by what they do:
 - :mod:`~kb.delivery.desk` the librarian side: accept, supply, reject, forward, queues
 - :mod:`~kb.delivery.files` supplied copies and their expiring download links
 - :mod:`~kb.delivery.notices` status lines and push texts for patrons
+- :mod:`~kb.delivery.push` queues those push texts in the outbound queue on commit
+- :mod:`~kb.delivery.drafts` OpenURL page drafts handed to the chat by signed token
 - :mod:`~kb.delivery.metrics` the BALIS-shaped report and its CSV
 """

@@ -43,6 +43,10 @@ class FileRefused(ValueError):
     """An upload that cannot be stored (empty, too large); says which limit."""
 
 
+class FileTooLarge(FileRefused):
+    """Above ``delivery_max_file_bytes`` (HTTP answers 413 rather than 400)."""
+
+
 class DownloadRefused(Exception):
     """A download token that does not give a file: malformed, forged, expired, or gone."""
 
@@ -102,7 +106,7 @@ def store_file(
             for chunk in _chunks(content):
                 size += len(chunk)
                 if size > limit:
-                    raise FileRefused(
+                    raise FileTooLarge(
                         f"the file is larger than the {limit // (1024 * 1024)} MB limit"
                     )
                 digest.update(chunk)

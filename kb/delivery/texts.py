@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
-from kb.delivery.states import ReasonUnfilled, ServiceType, Status
+from kb.delivery.states import Genre, ReasonUnfilled, ServiceType, Status
 
 LANGUAGES = ("zh", "en")
 
@@ -200,4 +200,12 @@ CLC_CLASSES: dict[str, dict[str, str]] = {
     "V": {"zh": "航空、航天", "en": "Aviation and aerospace"},
     "X": {"zh": "环境科学、安全科学", "en": "Environmental and safety science"},
     "Z": {"zh": "综合性图书", "en": "General works"},
+}
+
+GENRE_NAMES: dict[Genre, dict[str, str]] = {
+    Genre.ARTICLE: {"zh": "期刊文章", "en": "journal article"},
+    Genre.BOOK: {"zh": "图书", "en": "book"},
+    Genre.CHAPTER: {"zh": "图书章节", "en": "book chapter"},
+    Genre.THESIS: {"zh": "学位论文", "en": "thesis"},
+    Genre.UNKNOWN: {"zh": "未知类型", "en": "unknown type"},
 }

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kb.delivery import push  # noqa: F401  (queues patron notices on commit)
 from kb.delivery.models import DeliveryEvent, DeliveryRequest
 from kb.delivery.states import SUPPLIED, Event, ReasonUnfilled, Role, Status
 
