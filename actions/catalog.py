@@ -95,6 +95,12 @@ class SearchPlan:
         return self.text
 
 
+def _meaningful(value: str | None) -> str | None:
+    """An entity the model tagged inside a bare request ("search [the catalog](topic)")
+    names nothing to search for."""
+    return value if value and not parse_query(value).only_filler else None
+
+
 def plan_search(tracker: Tracker) -> SearchPlan | None:
     """From the entities the model found and the words the patron typed."""
     typed = tracker.get_slot("search_query") or first_entity(tracker, "query")
@@ -106,7 +112,9 @@ def plan_search(tracker: Tracker) -> SearchPlan | None:
     issns = tuple(entity_values(tracker, "issn"))
     if isbns or issns:
         queries.append(ParsedQuery(text=text or " ".join(isbns + issns), isbns=isbns, issns=issns))
-    title, author, topic = (first_entity(tracker, k) for k in ("title", "author", "topic"))
+    title, author, topic = (
+        _meaningful(first_entity(tracker, k)) for k in ("title", "author", "topic")
+    )
     if not typed and (title or author or topic):
         queries.append(ParsedQuery(text=text, title=title, author=author, keywords=topic or ""))
     if text and not (parse_query(text).only_filler and not queries):
