@@ -14,6 +14,7 @@ import typer
 
 from bot import envs
 from bot.cli_catalog import catalog_app
+from bot.cli_keys import keys_app
 from bot.cli_staff import staff_app
 from kb.settings import REPO_ROOT, get_settings
 
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(staff_app, name="staff")
+app.add_typer(keys_app, name="keys")
 
 
 def _echo(message: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -19,25 +17,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from sqlalchemy.orm import Session
 
+from bot.cli_session import migrated_session
 from kb.settings import get_settings
 
 catalog_app = typer.Typer(help="Union catalog: imports, harvesting, search.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 _SHOWN_PROBLEMS = 20
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    from kb.db import session_scope
-    from kb.migrate import upgrade
-
-    url = get_settings().database_url
-    upgrade(url)
-    with session_scope(url) as session:
-        yield session
 
 
 def _progress() -> Progress:
@@ -124,7 +111,7 @@ def import_command(
     from kb.catalog.imports import FileFormat, import_file
 
     summaries = []
-    with _session() as session, _progress() as progress:
+    with migrated_session() as session, _progress() as progress:
         for path in files:
             if not path.is_file():
                 err.print(f"[red]{path}: no such file[/]")
@@ -178,7 +165,7 @@ def harvest_command(
     an interrupted harvest goes on from its last stored page."""
     from kb.catalog.imports.oaipmh import harvest
 
-    with _session() as session, _progress() as progress:
+    with migrated_session() as session, _progress() as progress:
         task = progress.add_task(url, total=None, records=0)
         summary = harvest(
             session,
@@ -214,7 +201,7 @@ def search_command(
     if remote:
         _federated(query)
         return
-    with _session() as session:
+    with migrated_session() as session:
         result = search(session, query, page=page)
         console.print(
             f"{result.total}{'+' if result.total_is_lower_bound else ''} hits", highlight=False
@@ -260,7 +247,7 @@ def sample_command() -> None:
     """Load the bundled sample catalog into an empty catalog."""
     from kb.catalog.sample import load_sample
 
-    with _session() as session:
+    with migrated_session() as session:
         summary = load_sample(session)
     if summary.loaded:
         console.print(f"{summary.records} records, {summary.holdings} copies (simulated holdings)")

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from kb.settings import get_settings
+from bot.cli_session import migrated_session
 from kb.staff.models import StaffRole
 
 staff_app = typer.Typer(help="Staff members and their API keys.", no_args_is_help=True)
 console = Console()
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    from kb.db import session_scope
-    from kb.migrate import upgrade
-
-    url = get_settings().database_url
-    upgrade(url)
-    with session_scope(url) as session:
-        yield session
 
 
 def _fail(message: str) -> None:
@@ -48,7 +34,7 @@ def add_command(
     from kb.staff.service import StaffError, add_staff
 
     try:
-        with _session() as session:
+        with migrated_session() as session:
             added = add_staff(session, username, library_code=library, role=role, display_name=name)
             where = added.member.library_code or "delivery centre"
             username = added.member.username
@@ -64,7 +50,7 @@ def list_command() -> None:
     """List staff members (keys are never shown again)."""
     from kb.staff.service import list_staff
 
-    with _session() as session:
+    with migrated_session() as session:
         members = list_staff(session)
         table = Table("username", "name", "library", "role", "created", "active")
         for m in members:
@@ -90,7 +76,7 @@ def revoke_command(username: Annotated[str, typer.Argument(help="login name")]) 
     from kb.staff.service import StaffError, revoke
 
     try:
-        with _session() as session:
+        with migrated_session() as session:
             revoke(session, username)
     except StaffError as exc:
         _fail(f"staff revoke: {exc}")
