@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from bot.db import Database
 from bot.engine_client import EngineClient
 from bot.hub import Hub
+from bot.limits import Limits
 from bot.metrics import Metrics
 from bot.router import Router
 from kb.settings import Settings
@@ -27,6 +28,7 @@ class AppState:
     hub: Hub
     metrics: Metrics
     templates: Jinja2Templates
+    limits: Limits
 
     @staticmethod
     @cache
@@ -52,4 +54,5 @@ def build_state(settings: Settings) -> AppState:
         hub=Hub(),
         metrics=metrics,
         templates=Jinja2Templates(directory=str(WEB / "templates")),
+        limits=Limits(settings),
     )

@@ -33,6 +33,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "That message was not valid UTF-8 text and could not be read.",
     ),
     "talk_to_librarian": ("联系馆员", "Talk to a librarian"),
+    "rate_limited": (
+        "您发送得太快了，请 {seconds} 秒后再试。刚才这条消息没有发出，内容已放回输入框。",
+        "You are sending messages too fast; please try again in {seconds} s. That message was "
+        "not sent and is back in the input box.",
+    ),
+    "too_many_sockets": (
+        "来自您所在网络的对话窗口太多了，请关闭一些后再试。",
+        "Too many chat windows are open from your network; please close some and try again.",
+    ),
 }
 
 

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, description="patron text kept and understood per message")
     max_frame_bytes: int = Field(256 * 1024, description="largest web-chat frame accepted")
     engine_timeout_seconds: float = 15.0
+    limit_patron_messages: str = Field(
+        "30/minute", description="messages one chat patron may send (moving window)"
+    )
+    limit_client_requests: str = Field(
+        "300/minute",
+        description="requests per client address to /api, /openurl and downloads",
+    )
+    limit_sockets_per_client: int = Field(
+        100, description="web-chat sockets one client address may hold open"
+    )
     default_language: str = "zh"
 
     # --- library system (ILS) over SIP2 -----------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from bot import texts
+from bot.limits import client_address
 from bot.replies import Reply
 from bot.state import AppState
 from kb.conversations import find_conversation, recent_messages
@@ -87,7 +88,12 @@ def _error(code: str, language: str | None, **values: object) -> dict[str, Any]:
 @router.websocket("/ws/chat")
 async def chat_socket(ws: WebSocket) -> None:
     state: AppState = ws.app.state.refdesk
+    address = client_address(ws.client.host if ws.client else None)
     await ws.accept()
+    if not state.limits.open_socket(address):
+        await ws.send_json(_error("too_many_sockets", None))
+        await ws.close(code=1013)  # "try again later"
+        return
     state.metrics.connections.inc()
     token = ws.query_params.get("session") or ""
     history = await state.db.run(_history, token) if _TOKEN.match(token) else None
@@ -126,6 +132,15 @@ async def chat_socket(ws: WebSocket) -> None:
                 await send({"type": "pong"})
                 continue
             text = frame.get("title") if frame["type"] == "button" else frame["text"]
+            retry_after = await state.limits.message_allowed(key)
+            if retry_after is not None:
+                # Not processed, not lost: the frame carries the text back to the input box.
+                state.metrics.errors.labels("rate_limited").inc()
+                await send(
+                    _error("rate_limited", language, seconds=retry_after)
+                    | {"retry_after": retry_after, "unsent": text, "id": frame.get("id")}
+                )
+                continue
             echo = {"type": "message", "speaker": "patron", "text": text, "id": frame.get("id")}
             await state.hub.publish(key, echo)
             await send({"type": "typing", "on": True})
@@ -145,6 +160,7 @@ async def chat_socket(ws: WebSocket) -> None:
     finally:
         state.hub.unsubscribe(key, send)
         state.metrics.connections.dec()
+        state.limits.close_socket(address)
 
 
 def _parse_frame(raw: str) -> dict[str, Any] | str:

@@ -169,6 +169,8 @@
         render(m);  // said in another tab of the same conversation
       } else if (m.type === "message" || m.type === "notice" || m.type === "error") {
         render(m);
+        // A message refused for sending too fast comes back to the input box.
+        if (m.unsent && !input.value) input.value = m.unsent;
       }
     };
     ws.onclose = function () {
