@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import websockets
@@ -86,7 +88,7 @@ async def rest_patron(
         latencies.append(time.perf_counter() - started)
 
 
-async def level(stack, patrons: int, turns: int, path: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+async def level(stack, patrons: int, turns: int, path: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     latencies: list[float] = []
     errors: list[str] = []
     started = time.perf_counter()
@@ -107,6 +109,7 @@ async def level(stack, patrons: int, turns: int, path: str) -> dict[str, float]:
         "p95": pct(latencies, 0.95) * 1000,
         "tps": len(latencies) / elapsed,
         "errors": float(len(errors)),
+        "error_kinds": dict(collections.Counter(errors)),
         "turns": float(len(latencies)),
     }
 
@@ -140,6 +143,14 @@ async def main(turns: int, levels: list[int]) -> str:
     for n, engine, gateway in rows:
         ratio = gateway["p50"] / engine["p50"]
         lines.append(f"| {n} | {ratio:.2f} | {100 * (ratio - 1):+.0f}% |")
+    kinds = [
+        f"- {n} patrons, {name}: {r['error_kinds']}"
+        for n, engine, gateway in rows
+        for name, r in (("engine", engine), ("gateway", gateway))
+        if r["error_kinds"]
+    ]
+    if kinds:
+        lines += ["", "Errors by kind:", *kinds]
     table = "\n".join(lines)
     return f"Machine: {machine}\n\nEach patron sends {turns} turns from a fixed bilingual script.\n\n{table}\n"
 
