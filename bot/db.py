@@ -24,7 +24,7 @@ class Database:
 
     async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Call ``fn(session, *args)`` in a worker thread inside one transaction."""
-        return await run_in_threadpool(self.run_sync, fn, *args, **kwargs)
+        return await run_in_threadpool(lambda: self.run_sync(fn, *args, **kwargs))
 
 
 __all__ = ["Database", "Session"]

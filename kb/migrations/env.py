@@ -1,3 +1,5 @@
+from typing import Any, Literal
+
 from alembic import context
 
 import kb.models  # noqa: F401  (registers every table on Base.metadata)
@@ -6,7 +8,7 @@ from kb.db import Base, make_engine
 config = context.config
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Write app column types as the plain SQL types they store, so migrations never
     import app code: encrypted text is TEXT, UTC datetimes are timestamptz."""
     if type_ == "type":
@@ -26,7 +28,10 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic: sqlalchemy.url is not set (kb.migrate sets it)")
+    engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

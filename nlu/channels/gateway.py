@@ -17,7 +17,6 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -64,19 +63,25 @@ class GatewayInput(RestInput):
                 return response.json({"error": "'message' must be a string"}, status=400)
             metadata: dict[str, Any] | None = body.get("metadata")
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            message = UserMessage(
+                text, collector, sender, input_channel=self.name(), metadata=metadata
             )
             agent = request.app.ctx.agent
-            tracker = await agent.tracker_store.retrieve(sender)
-            parse = None
+            # Parse here and hand the result to the processor, which then does not parse
+            # again: the gateway gets what the model understood without a second look-up.
+            message.parse_data = await agent.processor.parse_message(message)
+            await on_new_message(message)
             paused = False
-            if tracker is not None:
-                paused = tracker.is_paused()
-                for event in reversed(tracker.events):
-                    if isinstance(event, UserUttered):
-                        parse = summarise_parse(event.parse_data)
-                        break
-            return response.json({"messages": collector.messages, "parse": parse, "paused": paused})
+            if not collector.messages:
+                # Silence is either a paused conversation or a failure; only the tracker knows.
+                tracker = await agent.tracker_store.retrieve(sender)
+                paused = tracker is not None and tracker.is_paused()
+            return response.json(
+                {
+                    "messages": collector.messages,
+                    "parse": summarise_parse(message.parse_data),
+                    "paused": paused,
+                }
+            )
 
         return webhook
