@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from kb.catalog.bulkwrite import insert_rows
 from kb.catalog.search.analysis import index_tokens
 from kb.db import is_sqlite
 
@@ -82,19 +83,19 @@ def quote_lexeme(lexeme: str) -> str:
 
 
 def write_documents(session: Session, documents: Sequence[IndexDocument]) -> None:
-    if not documents:
-        return
-    connection = session.connection()
+    """Index records that have no document yet (``delete_documents`` first on update)."""
     if is_sqlite(session):
-        connection.exec_driver_sql(
-            "INSERT INTO catalog_search_fts(rowid, title, author, subject, other) "
-            "VALUES (?, ?, ?, ?, ?)",
+        insert_rows(
+            session,
+            "catalog_search_fts",
+            ("rowid", *FIELDS),
             [(d.record_id, *(" ".join(f) for f in d.fields())) for d in documents],
         )
     else:
-        connection.exec_driver_sql(
-            "INSERT INTO catalog_search_doc(record_id, document) VALUES (%s, %s::tsvector) "
-            "ON CONFLICT (record_id) DO UPDATE SET document = EXCLUDED.document",
+        insert_rows(
+            session,
+            "catalog_search_doc",
+            ("record_id", "document"),
             [(d.record_id, d.tsvector_literal()) for d in documents],
         )
 
