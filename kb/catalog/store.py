@@ -247,8 +247,11 @@ _HOLDING_COLUMNS = (
 )  # fmt: skip
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON(value) if value else "[]"
 
 
 def _record_values(bib: BibRecord) -> tuple[object, ...]:

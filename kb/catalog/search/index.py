@@ -60,14 +60,15 @@ class IndexDocument:
         """A tsvector in its input syntax; built here rather than by to_tsvector so that
         PostgreSQL's locale-dependent parser never re-splits CJK bigrams."""
         positions: dict[str, list[str]] = {}
-        position = 1
+        start = 1
         for tokens, weight in zip(self.fields(), _WEIGHTS, strict=True):
-            for token in tokens:
-                entry = positions.setdefault(token, [])
-                if len(entry) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
-                    entry.append(f"{min(position, _PG_MAX_POSITION)}{weight}")
-                position += 1
-            position += _FIELD_GAP
+            for position, token in enumerate(tokens, start):
+                label = f"{min(position, _PG_MAX_POSITION)}{weight}"
+                if (entry := positions.get(token)) is None:
+                    positions[token] = [label]
+                elif len(entry) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
+                    entry.append(label)
+            start += len(tokens) + _FIELD_GAP
         return " ".join(f"{quote_lexeme(lexeme)}:{','.join(p)}" for lexeme, p in positions.items())
 
 
