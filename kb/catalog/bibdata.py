@@ -10,6 +10,11 @@ from typing import Any
 
 from kb.catalog.models import HoldingStatus, RecordFormat
 
+# What ``json.dumps(sort_keys=True, default=str, ensure_ascii=False)`` does, without
+# building an encoder for every record. Changing the output would make every stored
+# digest stale, so a re-import would rewrite the whole catalog once.
+_HASH_JSON = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False).encode
+
 
 @dataclass
 class ItemData:
@@ -51,5 +56,5 @@ class BibRecord:
     def content_hash(self) -> str:
         data = dict(vars(self), items=[vars(item) for item in self.items])
         data.pop("source", None)
-        payload = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+        payload = _HASH_JSON(data)
         return hashlib.md5(payload.encode("utf-8"), usedforsecurity=False).hexdigest()

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kb.catalog.bibdata import BibRecord
-from kb.catalog.models import CatalogWord, Holding, Library, Record, RecordIdentifier
+from kb.catalog.bulkwrite import insert_rows, next_ids, placeholder
+from kb.catalog.models import Holding, Library, Record, RecordIdentifier
 from kb.catalog.search.analysis import is_cjk, words
 from kb.catalog.search.index import IndexDocument, delete_documents, write_documents
 from kb.db import is_sqlite, utcnow
@@ -27,7 +27,6 @@ from kb.db import is_sqlite, utcnow
 _records: Table = Record.__table__  # type: ignore[assignment]
 _holdings: Table = Holding.__table__  # type: ignore[assignment]
 _identifiers: Table = RecordIdentifier.__table__  # type: ignore[assignment]
-_words: Table = CatalogWord.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -91,15 +90,17 @@ def _store_source_batch(
     now = _bound(session, _records.c.created_at, utcnow())
     ids: dict[str, int] = {}
     if new:
+        rows = [(*_record_values(b), hashes[b.source_id], now, now) for b in new]
         columns = (*_RECORD_COLUMNS, "content_hash", "created_at", "updated_at")
-        bulk_insert(
-            session,
-            "records",
-            columns,
-            [(*_record_values(b), hashes[b.source_id], now, now) for b in new],
-        )
-        rows = _lookup(session, source, [b.source_id for b in new])
-        ids.update((source_id, record_id) for source_id, record_id, _ in rows)
+        if new_ids := next_ids(session, "records", len(new)):
+            insert_rows(session, "records", ("id", *columns), [
+                (i, *row) for i, row in zip(new_ids, rows, strict=True)
+            ])  # fmt: skip
+            ids.update(zip((b.source_id for b in new), new_ids, strict=True))
+        else:
+            insert_rows(session, "records", columns, rows)
+            found = _lookup(session, source, [b.source_id for b in new])
+            ids.update((source_id, record_id) for source_id, record_id, _ in found)
         result.added += len(new)
     if changed:
         changed_ids = [existing[b.source_id][0] for b in changed]
@@ -159,8 +160,8 @@ def _store_source_batch(
         )
         if bib.source_id not in existing:
             vocabulary.update(_vocabulary_of(bib))
-    bulk_insert(session, "record_identifiers", ("record_id", "scheme", "value"), identifier_rows)
-    bulk_insert(session, "holdings", _HOLDING_COLUMNS, holding_rows)
+    insert_rows(session, "record_identifiers", ("record_id", "scheme", "value"), identifier_rows)
+    insert_rows(session, "holdings", _HOLDING_COLUMNS, holding_rows)
     write_documents(session, documents)
     _count_words(session, vocabulary)
 
@@ -189,24 +190,6 @@ def _fit_columns(bib: BibRecord, result: BatchResult) -> None:
                     (bib.source_id, f"holding {name} longer than {limit} characters; cut")
                 )
     bib.other_ids = [(scheme, value[:200]) for scheme, value in bib.other_ids]
-
-
-def placeholder(session: Session) -> str:
-    return "?" if is_sqlite(session) else "%s"
-
-
-def bulk_insert(
-    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
-) -> None:
-    """One executemany straight to the driver: SQLAlchemy's per-row parameter processing
-    costs more than the insert itself at import volumes. Values must already be in the
-    driver's terms (JSON as text, enums as their values)."""
-    if not rows:
-        return
-    marks = ", ".join([placeholder(session)] * len(columns))
-    session.connection().exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows)
-    )
 
 
 def _bound(session: Session, column: Any, value: object) -> object:
@@ -264,8 +247,11 @@ _HOLDING_COLUMNS = (
 )  # fmt: skip
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON(value) if value else "[]"
 
 
 def _record_values(bib: BibRecord) -> tuple[object, ...]:
@@ -292,10 +278,20 @@ def _vocabulary_of(bib: BibRecord) -> set[str]:
 def _count_words(session: Session, vocabulary: Counter[str]) -> None:
     if not vocabulary:
         return
-    dialect_insert = sqlite.insert if is_sqlite(session) else postgresql.insert
-    statement = dialect_insert(_words)
-    statement = statement.on_conflict_do_update(
-        index_elements=[_words.c.word],
-        set_={"frequency": _words.c.frequency + statement.excluded.frequency},
+    # Sorted, so that concurrent imports take the row locks in the same order.
+    counted = sorted(vocabulary.items())
+    upsert = (
+        "ON CONFLICT (word) DO UPDATE SET frequency = catalog_words.frequency + excluded.frequency"
     )
-    session.execute(statement, [{"word": w, "frequency": n} for w, n in sorted(vocabulary.items())])
+    connection = session.connection()
+    if is_sqlite(session):
+        connection.exec_driver_sql(
+            f"INSERT INTO catalog_words (word, frequency) VALUES (?, ?) {upsert}", counted
+        )
+    else:
+        # One statement for the batch rather than one per word.
+        connection.exec_driver_sql(
+            "INSERT INTO catalog_words (word, frequency) "
+            f"SELECT * FROM unnest(%s::text[], %s::int[]) {upsert}",
+            ([w for w, _ in counted], [n for _, n in counted]),
+        )

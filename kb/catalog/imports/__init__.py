@@ -6,17 +6,23 @@ commits in batches, and returns a summary with every bad record's position and r
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from kb.catalog.imports import readahead
 from kb.catalog.imports.csv import read_csv
 from kb.catalog.imports.marc import read_marc
 from kb.catalog.imports.marcxml import read_marcxml
 from kb.catalog.imports.report import ImportSummary, Problem, ReadResult, Severity
 from kb.catalog.imports.runner import InputError, Progress, run_import
+
+# Below this, starting a second process costs more than it saves.
+READ_AHEAD_BYTES = 4 << 20
 
 
 class FileFormat(StrEnum):
@@ -59,14 +65,23 @@ def import_file(
     default_library: str | None = None,
     encoding: str = "utf-8-sig",
     progress: Progress | None = None,
+    read_ahead: bool | None = None,
 ) -> ImportSummary:
     """Import one file. ``source`` names where the records come from (default: the
     format, e.g. "marc"); the same record from the same source updates, never duplicates.
-    ``default_library`` is the member library for holdings that name none."""
+    ``default_library`` is the member library for holdings that name none.
+    ``read_ahead`` parses in a second process (default: for large files, given two
+    cores or more)."""
     file_format = file_format or detect_format(path)
     source = source or str(file_format)
     try:
-        results = read_file(path, file_format, encoding=encoding)
+        if read_ahead is None:
+            read_ahead = path.stat().st_size >= READ_AHEAD_BYTES and (os.cpu_count() or 1) > 1
+        results = (
+            readahead.read_ahead(partial(read_file, path, file_format, encoding=encoding))
+            if read_ahead
+            else read_file(path, file_format, encoding=encoding)
+        )
         return run_import(
             session, results, source=source, default_library=default_library, progress=progress
         )

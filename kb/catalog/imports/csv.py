@@ -143,7 +143,9 @@ def _column_name(header: str) -> str:
 
 
 def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.replace("；", ";").split(";") if v.strip()]
+    if not value:
+        return []
+    return [v for v in map(str.strip, value.replace("；", ";").split(";")) if v]
 
 
 def _start_record(values: dict[str, str], position: str, problems: list[Problem]) -> ReadResult:

@@ -26,6 +26,7 @@ _CJK = (
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 # A word: letters/digits that are not CJK (underscore is \w but not a letter).
 _TOKEN = re.compile(f"[{_CJK}]+|(?:(?![{_CJK}_])\\w)+")
+_TOKEN_KIND = re.compile(f"([{_CJK}]+)|((?:(?![{_CJK}_])\\w)+)")
 # Letters that carry diacritics (Latin, Greek, Cyrillic, Vietnamese); CJK text has none.
 _DECOMPOSABLE = re.compile("[\u00c0-\u04ff\u1e00-\u1fff]")
 _CJK_GAP = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
@@ -79,13 +80,20 @@ def index_tokens(text: str) -> list[str]:
     Spaces between Chinese characters in catalog data ("百万 国民党军 起义", common in
     romanisation-era records) are cataloguing practice, not word breaks a patron
     would type, so they are closed up first."""
+    return list(_index_tokens(text or ""))
+
+
+# Names, subjects and publishers repeat across a catalog: analyse each once per import.
+@lru_cache(maxsize=100_000)
+def _index_tokens(text: str) -> tuple[str, ...]:
     tokens: list[str] = []
-    for word in words(close_cjk_gaps(text or "")):
-        if is_cjk(word):
-            tokens.extend(cjk_tokens(word))
+    # Same split as ``words``, but the groups say which kind each token is.
+    for run, word in _TOKEN_KIND.findall(fold(close_cjk_gaps(text))):
+        if run:
+            tokens.extend(cjk_tokens(run))
         else:
             tokens.append(stem(word))
-    return tokens
+    return tuple(tokens)
 
 
 def query_units(text: str) -> list[list[str]]:

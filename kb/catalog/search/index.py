@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from kb.catalog.bulkwrite import insert_rows
 from kb.catalog.search.analysis import index_tokens
 from kb.db import is_sqlite
 
@@ -59,14 +60,15 @@ class IndexDocument:
         """A tsvector in its input syntax; built here rather than by to_tsvector so that
         PostgreSQL's locale-dependent parser never re-splits CJK bigrams."""
         positions: dict[str, list[str]] = {}
-        position = 1
+        start = 1
         for tokens, weight in zip(self.fields(), _WEIGHTS, strict=True):
-            for token in tokens:
-                entry = positions.setdefault(token, [])
-                if len(entry) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
-                    entry.append(f"{min(position, _PG_MAX_POSITION)}{weight}")
-                position += 1
-            position += _FIELD_GAP
+            for position, token in enumerate(tokens, start):
+                label = f"{min(position, _PG_MAX_POSITION)}{weight}"
+                if (entry := positions.get(token)) is None:
+                    positions[token] = [label]
+                elif len(entry) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
+                    entry.append(label)
+            start += len(tokens) + _FIELD_GAP
         return " ".join(f"{quote_lexeme(lexeme)}:{','.join(p)}" for lexeme, p in positions.items())
 
 
@@ -82,19 +84,19 @@ def quote_lexeme(lexeme: str) -> str:
 
 
 def write_documents(session: Session, documents: Sequence[IndexDocument]) -> None:
-    if not documents:
-        return
-    connection = session.connection()
+    """Index records that have no document yet (``delete_documents`` first on update)."""
     if is_sqlite(session):
-        connection.exec_driver_sql(
-            "INSERT INTO catalog_search_fts(rowid, title, author, subject, other) "
-            "VALUES (?, ?, ?, ?, ?)",
+        insert_rows(
+            session,
+            "catalog_search_fts",
+            ("rowid", *FIELDS),
             [(d.record_id, *(" ".join(f) for f in d.fields())) for d in documents],
         )
     else:
-        connection.exec_driver_sql(
-            "INSERT INTO catalog_search_doc(record_id, document) VALUES (%s, %s::tsvector) "
-            "ON CONFLICT (record_id) DO UPDATE SET document = EXCLUDED.document",
+        insert_rows(
+            session,
+            "catalog_search_doc",
+            ("record_id", "document"),
             [(d.record_id, d.tsvector_literal()) for d in documents],
         )
 

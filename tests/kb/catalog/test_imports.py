@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from kb.catalog.imports import Severity, import_file
+from kb.catalog.imports import FileFormat, Severity, import_file
 from kb.catalog.models import Holding, HoldingStatus, Record, RecordFormat
 from kb.catalog.search import search
 
@@ -212,3 +212,31 @@ def test_csv_without_required_columns_says_which(libraries, backend, tmp_path):
     summary = import_file(libraries, path)
     assert summary.added == 0
     assert "missing column(s) id, title" in summary.aborted
+
+
+def test_reading_in_a_second_process_reports_the_same_as_reading_inline(
+    libraries, backend, tmp_path
+):
+    """Large files are parsed in a second process; positions, reasons, what was stored
+    and where a broken file stopped must not depend on that."""
+    marc = fixture("marc", "bad_records.mrc")
+    inline = import_file(libraries, marc, source="inline", read_ahead=False)
+    ahead = import_file(libraries, marc, source="ahead", read_ahead=True)
+    assert (ahead.read, ahead.added, ahead.skipped) == (inline.read, inline.added, inline.skipped)
+    assert [(p.position, p.reason) for p in ahead.problems] == [
+        (p.position, p.reason) for p in inline.problems
+    ]
+
+    broken = import_file(
+        libraries, fixture("marcxml", "three-records-second-bad.xml"), read_ahead=True
+    )
+    assert broken.added == 1
+    assert "line 72, column 29" in broken.aborted
+
+    nocols = tmp_path / "nocols.csv"
+    nocols.write_text("isbn,author\n9787536692930,刘慈欣\n", encoding="utf-8")
+    assert "missing column(s) id, title" in import_file(libraries, nocols, read_ahead=True).aborted
+    gone = import_file(
+        libraries, tmp_path / "gone.csv", file_format=FileFormat.CSV, read_ahead=True
+    )
+    assert "No such file" in gone.aborted
