@@ -15,6 +15,7 @@ import typer
 from bot import envs
 from bot.cli_catalog import catalog_app
 from bot.cli_staff import staff_app
+from bot.outbound.cli import outbound_app
 from kb.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(help="refdesk: a virtual reference desk for libraries.", no_args_is_help=True)
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(staff_app, name="staff")
+app.add_typer(outbound_app, name="outbound")
 
 
 def _echo(message: str) -> None:
