@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
 
@@ -27,6 +28,9 @@ class AppState:
     hub: Hub
     metrics: Metrics
     templates: Jinja2Templates
+    # Set by the app's start-up when configured (bot.channels.telegram, bot.outbound).
+    telegram: Any = None
+    outbound: Any = None
 
     @staticmethod
     @cache

@@ -105,6 +105,7 @@ class Settings(BaseSettings):
         "https://api.telegram.org/bot",
         description="Bot API base URL (the token is appended); tests point it at a fake",
     )
+    telegram_poll_timeout_seconds: int = Field(10, description="long-poll wait of getUpdates")
     telegram_overall_per_second: float = Field(30.0, description="messages/s over all chats")
     telegram_chat_interval_seconds: float = Field(
         1.0, description="outbound: at least this long between two pushes to one chat"
