@@ -13,6 +13,11 @@ A Telegram chat id is the channel's external id: a private chat is one patron, a
 group chat is one shared conversation.
 """
 
+import os
+
+# Durations from PTB as datetime.timedelta (its next major version's behaviour) now.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 CHANNEL = "telegram"
 # Telegram's limit for one message's text.
 MAX_TEXT = 4096

@@ -7,7 +7,10 @@ fallbacks, hand-offs and outages behave the same on both channels.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,6 +61,31 @@ class Deps:
     db: Database
     router: Router
     metrics: Metrics
+
+
+_chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def chat_lock(chat_id: str) -> asyncio.Lock:
+    """Updates are processed concurrently across chats, but one at a time per chat:
+    in order, and a first contact creates the patron once."""
+    lock = _chat_locks.get(chat_id)
+    if lock is None:
+        lock = asyncio.Lock()
+        _chat_locks[chat_id] = lock
+    return lock
+
+
+def per_chat(callback):  # type: ignore[no-untyped-def]
+    @functools.wraps(callback)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        async with chat_lock(str(chat.id)):
+            await callback(update, context)
+
+    return wrapper
 
 
 def _deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
@@ -144,6 +172,7 @@ async def _say(
 # --- patron text and clicks ---------------------------------------------------------
 
 
+@per_chat
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
@@ -160,6 +189,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_replies(context, chat_id, turn.replies)
 
 
+@per_chat
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
@@ -187,6 +217,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_replies(context, chat_id, turn.replies)
 
 
+@per_chat
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or addressed_text(message, context.bot.username, context.bot.id) is None:
@@ -201,24 +232,28 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- commands ---------------------------------------------------------------------
 
 
+@per_chat
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     lang = await deps.db.run(identities.set_pushes, chat_id, True)
     await _say(context, chat_id, "start", lang)
 
 
+@per_chat
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     lang = await deps.db.run(identities.language_of, chat_id)
     await _say(context, chat_id, "help", lang)
 
 
+@per_chat
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     lang = await deps.db.run(identities.toggle_language, chat_id, deps.settings.default_language)
     await _say(context, chat_id, "language_set", lang)
 
 
+@per_chat
 async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     on, queued, lang = await deps.db.run(identities.subscriptions, chat_id)
@@ -228,6 +263,7 @@ async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     )
 
 
+@per_chat
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     lang = await deps.db.run(identities.set_pushes, chat_id, False)
