@@ -232,7 +232,7 @@ def mark_unreachable(session: Session, message_id: str, identity_id: int, reason
     assert row is not None
     row.status = OutboundStatus.QUEUED
     row.lease_until = None
-    row.last_error = reason
+    row.last_error = f"{row.sent_channel}: {reason}"
 
 
 def mark_final(session: Session, message_id: str, status: OutboundStatus, reason: str) -> None:

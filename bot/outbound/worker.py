@@ -145,16 +145,19 @@ class Worker:
         picks: list[store.Candidate] = []
         deferred: dict[str, datetime] = {}
         taken: set[tuple[str, str]] = set()
+        waiting: dict[tuple[str, str], datetime] = {}
         soonest = self.settings.outbound_poll_seconds
         for c in found.candidates:
             key = (c.channel, c.address)
+            if key in waiting:  # defer the chat's later messages too: keeps their order
+                deferred[c.id] = waiting[key]
+                continue
             ready = self.pacer.ready_at(key)
             if key in taken or ready is None:
                 continue  # one message per chat per round, in queue order
             if ready > now_mono:
-                deferred[c.id] = now + timedelta(seconds=ready - now_mono)
+                waiting[key] = deferred[c.id] = now + timedelta(seconds=ready - now_mono)
                 soonest = min(soonest, ready - now_mono)
-                taken.add(key)
                 continue
             if len(picks) < free:
                 picks.append(c)
@@ -202,9 +205,7 @@ class Worker:
                     self.counts["dead" if status == OutboundStatus.DEAD else "retry"] += 1
                     return
                 except SendUnreachable as exc:
-                    await self.db.run(
-                        store.mark_unreachable, c.id, c.identity_id, f"{c.channel}: {exc.reason}"
-                    )
+                    await self.db.run(store.mark_unreachable, c.id, c.identity_id, exc.reason)
                     self.counts["unreachable"] += 1
                     return
                 except SendRejected as exc:
