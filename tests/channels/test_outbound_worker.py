@@ -241,8 +241,8 @@ async def test_the_telegram_sender_maps_errors(fake_tg: FakeTelegram, db_url: st
     bot = build_application(settings, polling=False).bot
     await bot.initialize()
     sender = TelegramSender(bot)
-    fake_tg.fail_next("sendMessage", 429, retry_after=7, count=3)
+    fake_tg.fail_next("sendMessage", 429, retry_after=1, count=3)
     with pytest.raises(SendRetry) as caught:
         await asyncio.wait_for(sender.send(Outgoing("x", "5", "hi")), 30)
-    assert caught.value.after == 7 and caught.value.counts is False
+    assert caught.value.after == 1 and caught.value.counts is False
     await bot.shutdown()

@@ -42,17 +42,20 @@ def webhook_secret(settings: Settings) -> str:
 
 
 def rate_limiter(settings: Settings) -> AIORateLimiter:
-    # Overall and per-group flood limits. On a 429 the limiter halts *all* requests
-    # (live replies and pushes) for retry_after and tries again (a 429 means Telegram
-    # did not deliver, so that is safe); after that the 429 reaches the caller and the
-    # outbound worker reschedules the message. Per private chat pacing of pushes is
-    # the outbound worker's job (PTB has none).
+    # Overall and per-group flood limits. A 429 comes back to the caller (max_retries=0):
+    # ``flood.GATE`` pauses every request for retry_after, then live replies try again
+    # and the outbound worker reschedules the push. Per private chat pacing of pushes
+    # is the outbound worker's job (PTB has none).
+    # aiolimiter is a leaky bucket: with capacity N it lets a burst of N through and
+    # then N per period, so "30 per 1 s" could send ~60 in one second and "20 per
+    # 60 s" 40 in a minute. A bucket of one, leaking at the limit, spaces requests
+    # evenly and never exceeds the limit in any window.
     return AIORateLimiter(
-        overall_max_rate=settings.telegram_overall_per_second,
-        overall_time_period=1,
-        group_max_rate=settings.telegram_group_per_minute,
-        group_time_period=60,
-        max_retries=2,
+        overall_max_rate=1,
+        overall_time_period=1 / settings.telegram_overall_per_second,
+        group_max_rate=1,
+        group_time_period=60 / settings.telegram_group_per_minute,
+        max_retries=0,
     )
 
 

@@ -28,6 +28,7 @@ from telegram.ext import (
 
 from bot.channels.telegram import CHANNEL, MAX_TEXT, identities
 from bot.channels.telegram import texts as tg_texts
+from bot.channels.telegram.flood import GATE
 from bot.channels.telegram.keyboards import keyboard, resolve, title_of
 from bot.db import Database
 from bot.metrics import Metrics
@@ -156,7 +157,12 @@ async def send_replies(
         for i, piece in enumerate(pieces):
             markup = keyboard(reply.buttons) if i == len(pieces) - 1 else None
             try:
-                await context.bot.send_message(int(chat_id), piece, reply_markup=markup)
+                await GATE.call(
+                    lambda p=piece, m=markup: context.bot.send_message(
+                        int(chat_id), p, reply_markup=m
+                    ),
+                    retries=3,
+                )
             except Forbidden as exc:
                 # Blocked or removed from the group: pushes stop until they write again.
                 await _deps(context).db.run(identities.mark_unreachable, chat_id, exc.message)

@@ -27,6 +27,7 @@ from telegram.error import (
 )
 
 from bot.channels.telegram import CHANNEL, MAX_TEXT
+from bot.channels.telegram.flood import GATE, retry_after_seconds
 from bot.channels.telegram.keyboards import keyboard
 from bot.outbound import (
     Outgoing,
@@ -61,7 +62,12 @@ class TelegramSender:
         for i, piece in enumerate(pieces):
             markup = keyboard(message.buttons) if i == len(pieces) - 1 else None
             try:
-                sent = await self.bot.send_message(int(message.address), piece, reply_markup=markup)
+                sent = await GATE.call(
+                    lambda p=piece, m=markup: self.bot.send_message(
+                        int(message.address), p, reply_markup=m
+                    ),
+                    retries=0 if i == 0 else 3,  # a later part must follow the first
+                )
             except TelegramError as exc:
                 error = classify(exc)
                 if ids:  # part of the message is out already: never resend the start
@@ -75,8 +81,7 @@ class TelegramSender:
 
 def classify(exc: TelegramError) -> Exception:
     if isinstance(exc, RetryAfter):
-        after = exc.retry_after
-        seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+        seconds = retry_after_seconds(exc)
         return SendRetry(
             f"429 flood control: retry after {seconds:g}s", after=seconds, counts=False
         )
