@@ -31,6 +31,7 @@ class AppState:
     # Set by the app's start-up when configured (bot.channels.telegram, bot.outbound).
     telegram: Any = None
     outbound: Any = None
+    telegram_plug: Any = None  # task adding the Telegram sender once the bot is ready
 
     @staticmethod
     @cache

@@ -47,7 +47,7 @@ async def stop(state: AppState) -> None:
     if state.outbound is not None:
         await state.outbound.stop()
     if state.telegram is not None:
-        plug = getattr(state, "telegram_plug", None)
+        plug = state.telegram_plug
         if plug is not None:
             plug.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -4,6 +4,8 @@ so a patron with no tab open sees it in the history when they come back."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.hub import Hub
 from bot.outbound import Outgoing
 from bot.outbound.render import with_links
@@ -23,7 +25,7 @@ class WebSender:
         return self.hub.connected(f"{CHANNEL}:{address}")
 
     async def send(self, message: Outgoing) -> str | None:
-        frame = {
+        frame: dict[str, Any] = {
             "type": "message",
             "speaker": "bot",
             "text": with_links(message.text, message.links),

@@ -158,8 +158,8 @@ async def send_replies(
             markup = keyboard(reply.buttons) if i == len(pieces) - 1 else None
             try:
                 await GATE.call(
-                    lambda p=piece, m=markup: context.bot.send_message(
-                        int(chat_id), p, reply_markup=m
+                    functools.partial(
+                        context.bot.send_message, int(chat_id), piece, reply_markup=markup
                     ),
                     retries=3,
                 )

@@ -13,6 +13,7 @@ Maps PTB's errors onto what the worker needs to know:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import httpx
@@ -31,6 +32,7 @@ from bot.channels.telegram.flood import GATE, retry_after_seconds
 from bot.channels.telegram.keyboards import keyboard
 from bot.outbound import (
     Outgoing,
+    SendError,
     SendRejected,
     SendRetry,
     SendUncertain,
@@ -63,8 +65,8 @@ class TelegramSender:
             markup = keyboard(message.buttons) if i == len(pieces) - 1 else None
             try:
                 sent = await GATE.call(
-                    lambda p=piece, m=markup: self.bot.send_message(
-                        int(message.address), p, reply_markup=m
+                    functools.partial(
+                        self.bot.send_message, int(message.address), piece, reply_markup=markup
                     ),
                     retries=0 if i == 0 else 3,  # a later part must follow the first
                 )
@@ -79,7 +81,7 @@ class TelegramSender:
         return ",".join(ids)
 
 
-def classify(exc: TelegramError) -> Exception:
+def classify(exc: TelegramError) -> SendError:
     if isinstance(exc, RetryAfter):
         seconds = retry_after_seconds(exc)
         return SendRetry(
