@@ -202,6 +202,16 @@ async def test_server_errors_back_off_and_give_up_into_a_dead_letter(rig: Rig, m
     result = CliRunner().invoke(cli.app, ["outbound", "dead", "--json"])
     assert result.exit_code == 0, result.output
     assert result.output.count('"status": "dead"') == 2 and "gave up after 3 tries" in result.output
+    table = CliRunner().invoke(cli.app, ["outbound", "dead"])
+    assert "2 message(s) for staff review" in table.output
+
+    # Staff decide to send one again: it goes out once more, now that Telegram is fine.
+    requeued = CliRunner().invoke(cli.app, ["outbound", "requeue", row.id[:8]])
+    assert requeued.exit_code == 0, requeued.output
+    row = await rig.settled(row.id)
+    assert row.status == OutboundStatus.SENT and "third" in rig.fake.sent(2008)[-1].params["text"]
+    again = CliRunner().invoke(cli.app, ["outbound", "requeue", row.id])
+    assert again.exit_code == 1 and "only dead or uncertain" in again.output
 
 
 async def test_a_message_for_a_channel_without_sender_waits(rig: Rig) -> None:
