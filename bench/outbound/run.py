@@ -27,6 +27,10 @@ from sqlalchemy import func, select
 from bench.machine import describe
 
 REPO = Path(__file__).resolve().parents[2]
+_ORDER = {
+    "burst": "each chat's messages together, so per-chat pacing decides the order",
+    "round-robin": "one per chat in turn",
+}
 
 
 def _max_in_window(times: list[float], window: float) -> int:
@@ -38,6 +42,13 @@ def _max_in_window(times: list[float], window: float) -> int:
     return best
 
 
+def _chat_of(i: int, chats: list[int], messages: int, order: str) -> int:
+    if order == "round-robin":
+        return chats[i % len(chats)]
+    per_chat = -(-messages // len(chats))
+    return chats[min(i // per_chat, len(chats) - 1)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=10_000)
@@ -47,6 +58,15 @@ def main() -> None:
     ap.add_argument("--chat-interval", type=float, default=1.0)
     ap.add_argument("--group-per-minute", type=float, default=20.0)
     ap.add_argument("--inject-429", type=int, default=3, help="429s (retry_after=1) to inject")
+    ap.add_argument(
+        "--order",
+        choices=["burst", "round-robin"],
+        default="burst",
+        help="burst: each chat's messages queued together (stresses per-chat pacing); "
+        "round-robin: one per chat in turn",
+    )
+    ap.add_argument("--hot-chats", type=int, default=5, help="phase two: this many chats ...")
+    ap.add_argument("--hot-messages", type=int, default=20, help="... with this many messages each")
     ap.add_argument("--timeout", type=float, default=1500.0)
     ap.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     args = ap.parse_args()
@@ -72,7 +92,7 @@ def main() -> None:
     with session_scope(db_url) as s:
         patrons = {c: conversation_for(s, "telegram", str(c)).patron_id for c in chats}
         for i in range(args.messages):
-            chat = chats[i % len(chats)]
+            chat = _chat_of(i, chats, args.messages, args.order)
             enqueue(s, patrons[chat], f"bench {i} for {chat}", kind="system")
     print(f"  queued in {time.monotonic() - t0:.1f}s", flush=True)
     if args.inject_429:
@@ -97,9 +117,10 @@ def main() -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    started = time.monotonic()
-    finished = False
-    try:
+
+    def drained(label: str) -> bool:
+        """Wait until nothing is queued or being sent; False on timeout."""
+        started = time.monotonic()
         while time.monotonic() - started < args.timeout:
             if worker.poll() is not None:
                 raise SystemExit(f"worker exited:\n{log.read_text()[-3000:]}")
@@ -107,21 +128,40 @@ def main() -> None:
                 open_ = s.scalar(
                     select(func.count())
                     .select_from(OutboundMessage)
-                    .where(OutboundMessage.status.in_([OutboundStatus.QUEUED, OutboundStatus.SENDING]))
+                    .where(
+                        OutboundMessage.status.in_([OutboundStatus.QUEUED, OutboundStatus.SENDING])
+                    )
                 )
             done = len(fake.sent())
-            print(f"  {time.monotonic() - started:6.0f}s  sent {done:6d}  open {open_:6d}", flush=True)
+            print(
+                f"  {label} {time.monotonic() - started:6.0f}s  sent {done:6d}  open {open_:6d}",
+                flush=True,
+            )
             if open_ == 0:
-                finished = True
-                break
-            time.sleep(10)
+                return True
+            time.sleep(10 if label == "main" else 2)
+        return False
+
+    hot = [900_000 + i for i in range(args.hot_chats)]
+    try:
+        finished = drained("main")
+        main_calls = len(fake.sent())
+        # Phase two: a few chats with many messages each, so the per-chat pacing binds
+        # (with 2,000 chats the overall limit always binds first).
+        with session_scope(db_url) as s:
+            for chat in hot:
+                patron = conversation_for(s, "telegram", str(chat)).patron_id
+                for i in range(args.hot_messages):
+                    enqueue(s, patron, f"hot {i} for {chat}", kind="system")
+        finished = drained("hot") and finished
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
         fake.stop()
 
-    sent = fake.sent()
-    texts = Counter(c.params["text"] for c in sent)
+    everything = fake.sent()
+    sent, hot_sent = everything[:main_calls], everything[main_calls:]
+    texts = Counter(c.params["text"] for c in everything)
     duplicates = sum(n - 1 for n in texts.values() if n > 1)
     with session_scope(db_url) as s:
         statuses = Counter(s.scalars(select(OutboundMessage.status)).all())
@@ -131,7 +171,10 @@ def main() -> None:
                 select(OutboundMessage.body).where(OutboundMessage.status == OutboundStatus.SENT)
             )
         ]
-    expected = {f"bench {i} for {chats[i % len(chats)]}" for i in range(args.messages)}
+    expected = {
+        f"bench {i} for {_chat_of(i, chats, args.messages, args.order)}"
+        for i in range(args.messages)
+    } | {f"hot {i} for {chat}" for chat in hot for i in range(args.hot_messages)}
     lost = len(expected - set(texts))
     unrecorded = len(set(sent_rows) - set(texts))
 
@@ -152,6 +195,17 @@ def main() -> None:
     group_peak = max(
         (_max_in_window(sorted(ts), 60.0) for chat, ts in per_chat.items() if chat < 0), default=0
     )
+    hot_chat: dict[int, list[float]] = defaultdict(list)
+    for c in hot_sent:
+        hot_chat[c.params["chat_id"]].append(c.at)
+    hot_gaps = [b - a for ts in hot_chat.values() for a, b in zip(ts, ts[1:], strict=False)]
+    hot_min_gap = min(hot_gaps) if hot_gaps else float("inf")
+    hot_peak = max((_max_in_window(ts, 1.0) for ts in hot_chat.values()), default=0)
+    hot_in_order = all(
+        [c.params["text"] for c in hot_sent if c.params["chat_id"] == chat]
+        == [f"hot {i} for {chat}" for i in range(args.hot_messages)]
+        for chat in hot
+    )
     retries_429 = sum(1 for c in fake.of("sendMessage") if c.status == 429)
 
     rows = [
@@ -168,8 +222,22 @@ def main() -> None:
         ("ratio achieved / limit", f"{achieved / args.overall_rate:.3f}"),
         ("peak sends in any 1 s window", f"{peak_1s}"),
         ("smallest gap between pushes to one private chat", f"{min_gap:.3f} s"),
-        ("max per-chat rate observed", f"{1 / min_gap:.3f} msg/s (limit {1 / args.chat_interval:g})"),
+        (
+            "max per-chat rate observed",
+            f"{1 / min_gap:.3f} msg/s (limit {1 / args.chat_interval:g})",
+        ),
         ("max sends to one group in any 60 s", f"{group_peak} (limit {args.group_per_minute:g})"),
+        (
+            "phase two: chats x messages",
+            f"{args.hot_chats} x {args.hot_messages} ({len(hot_sent)} delivered)",
+        ),
+        ("phase two: smallest gap in one chat", f"{hot_min_gap:.3f} s"),
+        (
+            "phase two: max per-chat rate observed",
+            f"{1 / hot_min_gap:.3f} msg/s (limit {1 / args.chat_interval:g})",
+        ),
+        ("phase two: max sends to one chat in any 1 s", f"{hot_peak}"),
+        ("phase two: each chat in queue order", "yes" if hot_in_order else "NO"),
         ("finished within the timeout", "yes" if finished else "NO"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -178,14 +246,14 @@ def main() -> None:
     print()
     print(header)
     print(table)
-    ok = finished and lost == 0 and duplicates == 0 and unrecorded == 0
+    ok = finished and lost == 0 and duplicates == 0 and unrecorded == 0 and hot_in_order
     if not args.no_write:
         out = REPO / "bench" / "outbound" / "RESULTS.md"
         out.write_text(
             "# Outbound benchmark\n\n"
             f"`flock /tmp/refdesk-heavy.lock .venv/bin/python -m bench.outbound.run` "
             f"({args.messages} messages, {len(chats)} Telegram chats of which {args.groups} "
-            "groups, queued round-robin; the worker is its own process with the real "
+            f"groups, queued {_ORDER[args.order]}; the worker is its own process with the real "
             "python-telegram-bot and AIORateLimiter; the fake Bot API in the benchmark "
             "process timestamps every call).\n\n"
             f"Machine: {describe()}\n\n"

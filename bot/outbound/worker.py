@@ -97,6 +97,11 @@ class Worker:
         log.info("outbound worker %s for %s", self.id, ", ".join(self.senders) or "no channel")
         last_recovery = 0.0
         while not stop.is_set():
+            # Scan when a quarter of the send slots are free, not for every free slot:
+            # a scan reads and decrypts a batch, so claiming in batches is cheaper.
+            batch = max(1, self.settings.outbound_concurrency // 4)
+            while self._tasks and self.settings.outbound_concurrency - len(self._tasks) < batch:
+                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
             try:
                 if time.monotonic() - last_recovery > min(
                     30.0, self.settings.outbound_lease_seconds / 4
