@@ -47,6 +47,10 @@ async def test_start_and_help_are_bilingual_until_the_language_is_known(telegram
     telegram.fake.command(1002, "help")
     replies = await telegram.replies(1002, 3)
     assert replies[2] == tg_texts.text("help", "zh")
+    telegram.fake.command(1002, "frobnicate")
+    replies = await telegram.replies(1002, 4)
+    assert replies[3] == tg_texts.text("unknown_command", "zh")
+    assert telegram.engine.seen == ["你好"]  # commands never reach the model as text
 
 
 async def test_language_toggles_and_stop_and_start_switch_pushes(telegram: Harness) -> None:

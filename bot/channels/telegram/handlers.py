@@ -107,6 +107,8 @@ def install(application: Application, deps: Deps) -> None:  # type: ignore[type-
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(MessageHandler(MESSAGES & MEDIA, on_media))
+    # Registered commands matched above; any other /word gets a pointer to /help.
+    application.add_handler(MessageHandler(MESSAGES & filters.COMMAND, on_unknown_command))
     application.add_error_handler(on_error)
 
 
@@ -236,6 +238,16 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # --- commands ---------------------------------------------------------------------
+
+
+@per_chat
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or addressed_text(message, context.bot.username, context.bot.id) is None:
+        return
+    deps, chat_id = _deps(context), _chat_id(update)
+    lang = await deps.db.run(identities.language_of, chat_id)
+    await _say(context, chat_id, "unknown_command", lang)
 
 
 @per_chat

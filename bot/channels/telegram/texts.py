@@ -49,6 +49,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Sorry, I can only read text messages for now, not photos, stickers, voice or files. "
         "Please type your question.",
     ),
+    "unknown_command": (
+        "我不认识这个命令。发送 /help 查看可用命令，或直接输入您的问题。",
+        "I don't know that command. Send /help to see the commands, or just type your question.",
+    ),
     "button_expired": (
         "这个按钮已失效，请直接输入您的问题。",
         "That button has expired. Please type your question instead.",
