@@ -82,3 +82,13 @@ def test_a_push_is_delivered_by_the_gateways_worker(stack) -> None:
             return session.get(OutboundMessage, message_id).status == OutboundStatus.SENT
 
     fake.wait_for(sent, 10)
+
+
+async def test_a_push_reaches_an_open_web_chat_tab(stack, chat) -> None:
+    await chat.say("hello")
+    with stack.db() as session:
+        patron = conversation_for(session, "web", chat.session).patron_id
+        enqueue(session, patron, "RQ-000001: a librarian answered your question.", kind="question")
+    frame = await chat.next_frame(30)
+    assert frame["type"] == "message" and frame.get("push") == "question"
+    assert frame["text"].startswith("RQ-000001")
