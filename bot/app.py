@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot import delivery, health, limits
+from bot import channels, delivery, health, limits
+from bot.channels.telegram import webhook as telegram_webhook
 from bot.state import build_state
 from bot.web import chat
 from kb.settings import Settings, get_settings
@@ -20,13 +21,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await state.close()
+        await channels.start(state)
+        try:
+            yield
+        finally:
+            await channels.stop(state)
+            await state.close()
 
     app = FastAPI(title="refdesk gateway", lifespan=lifespan)
     app.state.refdesk = state
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(telegram_webhook.router)
     delivery.install(app)
     limits.install(app, state.limits)
 

@@ -16,6 +16,7 @@ from bot import envs
 from bot.cli_catalog import catalog_app
 from bot.cli_keys import keys_app
 from bot.cli_staff import staff_app
+from bot.outbound.cli import outbound_app
 from kb.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(help="refdesk: a virtual reference desk for libraries.", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(staff_app, name="staff")
 app.add_typer(keys_app, name="keys")
+app.add_typer(outbound_app, name="outbound")
 
 
 def _echo(message: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
 
@@ -29,6 +30,10 @@ class AppState:
     metrics: Metrics
     templates: Jinja2Templates
     limits: Limits
+    # Set by the app's start-up when configured (bot.channels.telegram, bot.outbound).
+    telegram: Any = None
+    outbound: Any = None
+    telegram_plug: Any = None  # task adding the Telegram sender once the bot is ready
 
     @staticmethod
     @cache

@@ -276,6 +276,14 @@ class Supervisor:
             self.echo("")
             self.echo(f"  Web chat:  {s.public_url}/chat")
             self.echo(f"  Console:   {s.public_url}/console")
+            if s.telegram_enabled:
+                # The gateway decides: a webhook URL means webhook, otherwise long polling.
+                how = (
+                    f"webhook {s.telegram_webhook_url}"
+                    if s.telegram_webhook_url
+                    else "long polling (set REFDESK_TELEGRAM_WEBHOOK_URL for a webhook)"
+                )
+                self.echo(f"  Telegram:  {how}")
             self.echo("  Press Ctrl-C to stop.")
             self.echo("")
             await stop.wait()

@@ -99,6 +99,40 @@ class Settings(BaseSettings):
         365, description="answers this recent count towards a lender's measured fill rate and speed"
     )
 
+    # --- Telegram ------------------------------------------------------------
+    telegram_token: SecretStr = Field(
+        SecretStr(""), description="bot token from @BotFather; empty = no Telegram channel"
+    )
+    telegram_webhook_url: str = Field(
+        "",
+        description="public HTTPS address of /webhooks/telegram; empty = long polling",
+    )
+    telegram_webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description="X-Telegram-Bot-Api-Secret-Token value; empty = generated into var/",
+    )
+    telegram_api_base: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL (the token is appended); tests point it at a fake",
+    )
+    telegram_poll_timeout_seconds: int = Field(10, description="long-poll wait of getUpdates")
+    telegram_overall_per_second: float = Field(30.0, description="messages/s over all chats")
+    telegram_chat_interval_seconds: float = Field(
+        1.0, description="outbound: at least this long between two pushes to one chat"
+    )
+    telegram_group_per_minute: float = Field(20.0, description="messages/min to one group")
+
+    # --- outbound queue ------------------------------------------------------
+    outbound_enabled: bool = Field(True, description="run the outbound worker in the gateway")
+    outbound_max_attempts: int = Field(8, description="failed tries before a dead letter")
+    outbound_lease_seconds: float = Field(
+        300.0, description="a claimed message not recorded as sent by then is recovered"
+    )
+    outbound_backoff_seconds: float = Field(5.0, description="first retry delay (doubles)")
+    outbound_backoff_max_seconds: float = Field(3600.0, description="longest retry delay")
+    outbound_poll_seconds: float = Field(1.0, description="idle wait between queue scans")
+    outbound_concurrency: int = Field(32, description="sends in flight at once")
+
     # --- catalog -----------------------------------------------------------
     catalog_sru_sources: list[dict[str, str]] = Field(
         default_factory=list,
@@ -117,6 +151,10 @@ class Settings(BaseSettings):
         if not self.public_url:
             self.public_url = f"http://{self.bind_host}:{self.gateway_port}"
         return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token.get_secret_value())
 
     @property
     def delivery_dir(self) -> Path:

@@ -134,11 +134,26 @@ def session(db_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Engine + action server + gateway started by `refdesk up`, shared by the session."""
+def fake_telegram_api():  # type: ignore[no-untyped-def]
+    """The fake Telegram Bot API the stack's gateway long-polls (tests/channels)."""
+    from tests.fixtures.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram_api):  # type: ignore[no-untyped-def]
+    """Engine + action server + gateway started by `refdesk up`, shared by the session.
+
+    The gateway also runs the Telegram channel against a fake Bot API, so one stack
+    start serves the web-chat and the Telegram tests."""
     from tests.support.stack import start_stack
 
-    s = start_stack(tmp_path_factory.mktemp("stack"))
+    env = {**fake_telegram_api.env(), "REFDESK_TELEGRAM_POLL_TIMEOUT_SECONDS": "2"}
+    s = start_stack(tmp_path_factory.mktemp("stack"), extra_env=env)
+    s.telegram = fake_telegram_api
     yield s
     s.stop()
 

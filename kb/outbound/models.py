@@ -44,7 +44,13 @@ class OutboundMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when claimed: the channel and identity the message goes to, and which worker
+    # claimed it (for staff reviewing an uncertain send).
     sent_channel: Mapped[str | None] = mapped_column(String(16))
+    identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_identities.id", ondelete="SET NULL")
+    )
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     channel_message_id: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,6 +18,9 @@ class ChatClient:
     session: str | None = None
     resumed: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Outbound pushes (frames with "push") arrive whenever they are sent, also in the
+    # middle of a turn; they are kept here instead of counting as the turn's replies.
+    pushes: list[dict[str, Any]] = field(default_factory=list)
     ws: Any = None
 
     async def connect(self) -> ChatClient:
@@ -43,6 +46,9 @@ class ChatClient:
         replies: list[dict[str, Any]] = []
         while True:
             got = await self.next_frame(timeout)
+            if got.get("push"):
+                self.pushes.append(got)
+                continue
             if got["type"] == "typing" and not got["on"]:
                 return replies
             if got["type"] in ("message", "notice", "error") and got.get("speaker") != "patron":
