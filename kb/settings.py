@@ -135,12 +135,10 @@ class Settings(BaseSettings):
     # --- linking one patron across channels --------------------------------
     link_code_minutes: int = Field(10, description="a link code is valid this long")
     link_codes_per_hour: int = Field(5, description="link codes one patron may ask for per hour")
-    link_failures_per_identity: int = Field(
-        5, description="wrong codes one chat may type per link_code_minutes before it must wait"
-    )
-    link_code_guess_budget: int = Field(
-        50, description="wrong codes typed anywhere while a code is live before it is burned"
-    )
+    # Wrong codes one chat may type per link_code_minutes before it must wait.
+    link_failures_per_identity: int = Field(5, description="wrong codes per chat and window")
+    # Wrong codes typed anywhere while a code is live before that code is burned.
+    link_code_guess_budget: int = Field(50, description="wrong codes anywhere per live code")
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -38,7 +38,7 @@ def claim_delivery(session: Session, channel: str, raw_key: str, ttl: timedelta)
 def purge_seen(session: Session) -> int:
     """Forget expired keys (called now and then by whoever claims)."""
     result = session.execute(delete(SeenDelivery).where(SeenDelivery.expires_at <= utcnow()))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def is_seen(session: Session, channel: str, raw_key: str) -> bool:

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kb.crypto import keyring
@@ -157,7 +157,7 @@ def redeem_code(session: Session, identity: ChannelIdentity, code: str) -> Redee
         return Redeemed(Outcome.INVALID)
     # Single use even when two chats type the same code at once: only one UPDATE
     # finds the code still unused.
-    claimed = session.execute(
+    claimed = session.execute(  # type: ignore[attr-defined]
         update(LinkCode)
         .where(LinkCode.id == found.id, LinkCode.used_at.is_(None))
         .values(used_at=now)
@@ -179,6 +179,6 @@ def redeem_code(session: Session, identity: ChannelIdentity, code: str) -> Redee
 def purge_expired(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
     """Delete old codes and failure records (nothing needs them after the window)."""
     cutoff = utcnow() - older_than
-    n = session.execute(LinkCode.__table__.delete().where(LinkCode.expires_at < cutoff)).rowcount
-    n += session.execute(LinkFailure.__table__.delete().where(LinkFailure.at < cutoff)).rowcount
-    return int(n or 0)
+    codes = session.execute(delete(LinkCode).where(LinkCode.expires_at < cutoff))
+    failures = session.execute(delete(LinkFailure).where(LinkFailure.at < cutoff))
+    return int(getattr(codes, "rowcount", 0) or 0) + int(getattr(failures, "rowcount", 0) or 0)
