@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from bot import delivery, health
+from bot.channels import wechat
 from bot.state import build_state
 from bot.web import chat
 from kb.settings import Settings, get_settings
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await wechat.shutdown(app)
         await state.close()
 
     app = FastAPI(title="refdesk gateway", lifespan=lifespan)
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(chat.router)
     delivery.install(app)
+    wechat.install(app)
 
     @app.get("/", include_in_schema=False)
     async def root(request: Request) -> RedirectResponse:

@@ -1,0 +1,1 @@
+"""Messaging channels other than the web chat (WeChat official account, Telegram)."""
