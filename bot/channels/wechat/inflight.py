@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger("refdesk.wechat")
 T = TypeVar("T")
@@ -30,18 +30,32 @@ class Pending(Generic[T]):
     on_later: Callable[[T], Awaitable[None]] | None = None
     _later_sent: bool = field(default=False, repr=False)
 
-    async def wait(self, seconds: float) -> T | None:
-        """The turn's result if it is ready within ``seconds`` (for a passive reply)."""
+    async def wait(self, seconds: float, gone: Awaitable[object] | None = None) -> T | None:
+        """The turn's result if it is ready within ``seconds`` (for a passive reply).
+
+        ``gone`` completes when WeChat drops the connection: nobody would read the
+        answer on it, so this request stops waiting (WeChat's retry may pick it up)."""
+        if self.outcome == "later":
+            return None
         self.waiters += 1
+        watch = asyncio.ensure_future(gone) if gone is not None else None
         try:
-            await asyncio.wait({self.task}, timeout=max(0.0, seconds))
+            waiting: set[asyncio.Future[Any]] = {self.task}
+            if watch is not None:
+                waiting.add(watch)
+            await asyncio.wait(waiting, timeout=max(0.0, seconds), return_when="FIRST_COMPLETED")
         finally:
             self.waiters -= 1
+            dropped = watch is not None and watch.done()
+            if watch is not None:
+                watch.cancel()
         if self.task.done() and self.outcome != "later":
             self.outcome = "passive"
             return self.task.result()
-        if self.waiters == 0 and self.outcome is None:
-            self.outcome = "later"
+        if not dropped:
+            # This request answers "success", so WeChat will not ask again: the
+            # answer has to go through the customer-service API.
+            self.send_later()
         return None
 
     def send_later(self) -> None:
@@ -97,6 +111,9 @@ class InFlight(Generic[T]):
         self._pending[key] = pending
 
         def finished(_: asyncio.Task[T]) -> None:
+            if pending.outcome is None and pending.waiters == 0:
+                # Every request for it was dropped by WeChat before it was ready.
+                pending.outcome = "later"
             if pending.outcome == "later":
                 pending._fire()
             # Retries come within ~15 s; keep the entry a while for them, then forget it.

@@ -173,7 +173,7 @@ async def receive(request: Request) -> Response:
                 await send_later(channel.router.db, channel.api, openid, text, outbound_key)
 
         pending = channel.inflight.start(raw_id, _answer_safely(channel, fields), on_later=deliver)
-    result = await pending.wait(config.passive_seconds)
+    result = await pending.wait(config.passive_seconds, gone=_disconnected(request))
     if result is None:
         return PlainTextResponse(SUCCESS)
     text = render.as_text(result.replies, result.language)
@@ -187,6 +187,12 @@ async def receive(request: Request) -> Response:
     if inbound.key is not None:
         xml = _encrypt_reply(config, inbound.key, xml)
     return Response(xml, media_type="application/xml; charset=utf-8")
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client (WeChat) closes the connection; the body is read by now."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _answer_safely(channel: WeChatChannel, fields: dict[str, str]) -> Answer:
