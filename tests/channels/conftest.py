@@ -34,6 +34,8 @@ class FakeEngine:
     """Answers "echo: <text>" (or a scripted reply) after ``delay`` seconds."""
 
     delay: float = 0.0
+    # When set, the engine holds its answer until the test opens the gate.
+    gate: threading.Event | None = None
     calls: list[str] = field(default_factory=list)
     replies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -41,6 +43,8 @@ class FakeEngine:
         self.calls.append(text)
         if self.delay:
             await asyncio.sleep(self.delay)
+        while self.gate is not None and not self.gate.is_set():
+            await asyncio.sleep(0.01)
         messages = self.replies.get(text) or [{"text": f"echo: {text}"}]
         language = detect_language(text)
         return EngineReply(
