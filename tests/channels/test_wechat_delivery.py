@@ -105,7 +105,7 @@ def test_all_tries_time_out_and_the_answer_still_arrives_once(gateway, db_url):
     delivery = gateway.simulator(timeout=0.3, tries=3).text(OPENID, "very slow")
     assert delivery.attempts == 3 and delivery.status is None  # WeChat gave up
     gateway.engine.gate.set()
-    sent = gateway.api.wait_for_sent(1)
+    gateway.api.wait_for_sent(1)
     time.sleep(0.3)
     assert [s.content for s in gateway.api.sent] == ["echo: very slow"]
     assert gateway.engine.calls == ["very slow"]
