@@ -64,8 +64,12 @@ def test_view_and_location_events_need_no_answer(gateway):
         ("image", {"PicUrl": "http://mmbiz.example/1.jpg", "MediaId": "m1"}, "图片", "images"),
         ("voice", {"MediaId": "m2", "Format": "amr"}, "语音", "voice messages"),
         ("video", {"MediaId": "m3", "ThumbMediaId": "t3"}, "视频", "videos"),
-        ("location", {"Location_X": "31.2", "Location_Y": "121.5", "Scale": "15",
-                      "Label": "上海图书馆"}, "位置", "locations"),
+        (
+            "location",
+            {"Location_X": "31.2", "Location_Y": "121.5", "Scale": "15", "Label": "上海图书馆"},
+            "位置",
+            "locations",
+        ),
         ("link", {"Title": "a", "Description": "b", "Url": "http://x.example"}, "链接", "links"),
     ],
 )
