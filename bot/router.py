@@ -220,7 +220,8 @@ def _receive(
     trusted: bool = False,
 ) -> _Received:
     conv = conversation_for(session, channel, external_id)
-    language = detect_language(cleaned.text) or conv.language
+    # A menu click (trusted) says nothing about the patron's language; words do.
+    language = (None if trusted else detect_language(cleaned.text)) or conv.language
     if language and language != conv.language:
         conv.language = language
         conv.patron.language = language

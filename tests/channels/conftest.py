@@ -46,7 +46,8 @@ class FakeEngine:
         while self.gate is not None and not self.gate.is_set():
             await asyncio.sleep(0.01)
         messages = self.replies.get(text) or [{"text": f"echo: {text}"}]
-        language = detect_language(text)
+        # Like Rasa: a "/intent" payload skips the pipeline, so no language entity.
+        language = None if text.startswith("/") else detect_language(text)
         return EngineReply(
             messages=messages,
             parse={"intent": "test", "confidence": 1.0},

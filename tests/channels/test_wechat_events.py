@@ -30,7 +30,10 @@ def test_unsubscribe_marks_the_identity_unreachable_and_resubscribe_undoes_it(ga
     gone = sim.event(OPENID, "unsubscribe")
     assert gone.status == 200 and gone.body == b"success"
     assert _identity(db_url) == [("wechat", OPENID, False)]
-    sim.event(OPENID, "subscribe")
+    # Events have no id: WeChat's retries are told apart by sender and CreateTime.
+    back = sim.fields(OPENID, "event", Event="subscribe")
+    back["CreateTime"] += 1
+    sim.send(back)
     assert _identity(db_url) == [("wechat", OPENID, True)]
 
 
@@ -119,3 +122,13 @@ def test_buttons_are_numbered_and_a_number_clicks_them(gateway):
 def test_typed_intent_syntax_is_not_obeyed(gateway):
     gateway.simulator().text(OPENID, "/human_handoff")
     assert gateway.engine.calls == [" /human_handoff"]
+
+
+def test_menu_click_keeps_the_patrons_language(gateway, db_url):
+    from kb.conversations import Conversation
+
+    sim = gateway.simulator()
+    sim.text(OPENID, "你好")
+    sim.event(OPENID, "CLICK", key="LIBRARIAN")
+    with session_scope(db_url) as session:
+        assert session.scalar(select(Conversation.language)) == "zh"

@@ -30,7 +30,10 @@ class WeChatConfig:
     @classmethod
     def from_settings(cls, s: Settings) -> WeChatConfig:
         spec = s.wechat_aes_keys.get_secret_value() or s.wechat_aes_key.get_secret_value()
-        keys = [decode_aes_key(k.strip()) for k in spec.split(",") if k.strip()]
+        try:
+            keys = [decode_aes_key(k.strip()) for k in spec.split(",") if k.strip()]
+        except ValueError as exc:
+            raise ValueError(f"REFDESK_WECHAT_AES_KEY(S): {exc}") from exc
         return cls(
             token=s.wechat_token.get_secret_value(),
             appid=s.wechat_appid,

@@ -75,7 +75,8 @@ async def _event(
                 CHANNEL, openid, "绑定账号" if language == "zh" else "link my account"
             )
         else:
-            turn = await router.handle_menu(CHANNEL, openid, payload, payload)
+            title = f"☰ {fields.get('EventKey', '')}"  # the transcript shows a menu click
+            turn = await router.handle_menu(CHANNEL, openid, title, payload)
         return Answer(turn.replies, turn.language)
     # VIEW (a menu link opened), LOCATION reports, SCAN, template-message receipts...:
     # nothing to say.
