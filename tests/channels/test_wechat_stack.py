@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.faq import answer_for
-from kb.patrons import ChannelIdentity, Patron
+from kb.patrons import ChannelIdentity, Patron, identity_for
 from tests.channels.conftest import APPID, SECRET, TOKEN
 from tests.fixtures.fake_wechat_api import FakeWeChatApi
 from tests.fixtures.wechat_client import Delivery, WeChatSimulator, new_aes_key
@@ -96,8 +96,12 @@ async def test_linking_web_chat_and_wechat_on_the_real_stack(wechat_stack):
     delivery = await asyncio.to_thread(sim.text, openid, f"绑定 {code}")
     assert "绑定成功" in _answer(wechat_stack, delivery, openid)
     with wechat_stack.db() as session:
-        web = session.scalars(select(ChannelIdentity).where(ChannelIdentity.channel == "web"))
-        wechat = session.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == "wechat"))
-        web_ids = {i.patron_id for i in web}
-        assert wechat.patron_id in web_ids
+        web = identity_for(session, "web", chat.session)
+        wechat = identity_for(session, "wechat", openid)
+        assert wechat.patron_id == web.patron_id
+        # The web patron's language preference ("hello" -> en) is the linked patron's.
         assert session.get(Patron, wechat.patron_id).language == "en"
+        channels = session.scalars(
+            select(ChannelIdentity.channel).where(ChannelIdentity.patron_id == web.patron_id)
+        ).all()
+        assert sorted(channels) == ["web", "wechat"]
