@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from bot import channels, delivery, health, limits
+from bot.channels import wechat
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.state import build_state
 from bot.web import chat
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await channels.stop(state)
+            await wechat.shutdown(app)
             await state.close()
 
     app = FastAPI(title="refdesk gateway", lifespan=lifespan)
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(telegram_webhook.router)
     delivery.install(app)
     limits.install(app, state.limits)
+    wechat.install(app)
 
     @app.get("/", include_in_schema=False)
     async def root(request: Request) -> RedirectResponse:

@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import patron_text, texts
+from bot import linking, patron_text, texts
 from bot.db import Database
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
 from bot.metrics import Metrics
@@ -91,7 +91,19 @@ class Router:
         """A button click: the payload goes to the engine only if we offered it."""
         return await self._handle(channel, external_id, title, payload=payload)
 
-    async def _handle(self, channel: str, external_id: str, raw: str, payload: str | None) -> Turn:
+    async def handle_menu(self, channel: str, external_id: str, title: str, payload: str) -> Turn:
+        """A channel's own menu (WeChat custom menu): the channel verified the request and
+        the library configured the payload, so it goes to the engine as it is."""
+        return await self._handle(channel, external_id, title, payload=payload, trusted=True)
+
+    async def _handle(
+        self,
+        channel: str,
+        external_id: str,
+        raw: str,
+        payload: str | None,
+        trusted: bool = False,
+    ) -> Turn:
         started = time.perf_counter()
         cleaned = patron_text.clean(raw, self.settings.max_message_chars)
         if cleaned.empty and payload is None:
@@ -100,7 +112,14 @@ class Router:
             return Turn(0, "", language, [_notice("empty", language)])
 
         async with self._lock(f"{channel}:{external_id}"):
-            received = await self.db.run(_receive, channel, external_id, cleaned, payload)
+            command = linking.parse(cleaned.text) if payload is None else None
+            if command is not None:
+                done = await self.db.run(linking.run, channel, external_id, command, cleaned.text)
+                if done is not None:
+                    self.metrics.turns.labels(channel, "link").inc()
+                    replies, language = done
+                    return Turn(0, "", language, replies)
+            received = await self.db.run(_receive, channel, external_id, cleaned, payload, trusted)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
             if not cleaned.text and received.payload is None:
                 turn.replies.append(_notice("empty", received.language))
@@ -198,13 +217,15 @@ def _receive(
     external_id: str,
     cleaned: patron_text.PatronText,
     payload: str | None,
+    trusted: bool = False,
 ) -> _Received:
     conv = conversation_for(session, channel, external_id)
-    language = detect_language(cleaned.text) or conv.language
+    # A menu click (trusted) says nothing about the patron's language; words do.
+    language = (None if trusted else detect_language(cleaned.text)) or conv.language
     if language and language != conv.language:
         conv.language = language
         conv.patron.language = language
-    if payload is not None and not _was_offered(session, conv, payload):
+    if payload is not None and not trusted and not _was_offered(session, conv, payload):
         # Unknown payload (a stale page or a forged frame): treat the click as typed text.
         payload = None
     msg = None

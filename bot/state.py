@@ -33,6 +33,7 @@ class AppState:
     # Set by the app's start-up when configured (bot.channels.telegram, bot.outbound).
     telegram: Any = None
     outbound: Any = None
+    wechat: Any = None  # bot.channels.wechat's channel, when the account is configured
     telegram_plug: Any = None  # task adding the Telegram sender once the bot is ready
 
     @staticmethod

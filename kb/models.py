@@ -19,7 +19,9 @@ from kb.delivery.models import (
 )
 from kb.faq.models import FaqAnswer
 from kb.ils.models import IlsAccountEvent
+from kb.inbound.models import SeenDelivery
 from kb.outbound.models import OutboundMessage
+from kb.patrons.link_models import LinkCode, LinkFailure
 from kb.patrons.models import ChannelIdentity, Patron
 from kb.questions.models import ReferenceQuestion
 from kb.staff.audit import StaffAccess
@@ -36,6 +38,8 @@ __all__ = [
     "Holding",
     "IlsAccountEvent",
     "Library",
+    "LinkCode",
+    "LinkFailure",
     "Message",
     "OutboundMessage",
     "Patron",
@@ -44,6 +48,7 @@ __all__ = [
     "ReferenceQuestion",
     "RequestDraftRecord",
     "RotaEntry",
+    "SeenDelivery",
     "StaffAccess",
     "StaffMember",
     "SuppliedFile",

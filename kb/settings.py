@@ -141,6 +141,49 @@ class Settings(BaseSettings):
     )
     catalog_sru_timeout_seconds: float = Field(2.0, description="per-source time limit")
 
+    # --- WeChat official account ------------------------------------------
+    wechat_token: SecretStr = Field(
+        SecretStr(""), description="Token of the account's server settings; empty = no webhook"
+    )
+    wechat_appid: str = Field("", description="AppID of the official account")
+    wechat_appsecret: SecretStr = Field(SecretStr(""), description="AppSecret (access_token)")
+    wechat_aes_key: SecretStr = Field(
+        SecretStr(""), description="EncodingAESKey (43 characters) for safe mode"
+    )
+    wechat_aes_keys: SecretStr = Field(
+        SecretStr(""),
+        description="EncodingAESKeys 'current,previous' during a key change (wins over _AES_KEY)",
+    )
+    wechat_api_base: str = Field("https://api.weixin.qq.com", description="WeChat API address")
+    wechat_api_timeout_seconds: float = Field(5.0, description="limit for one WeChat API call")
+    wechat_timestamp_window_seconds: int = Field(
+        300, description="requests whose timestamp is further from now are refused"
+    )
+    wechat_passive_reply_seconds: float = Field(
+        4.5, description="answer in the HTTP response if ready this fast, else send it later"
+    )
+    wechat_max_body_bytes: int = Field(64 * 1024, description="largest webhook body accepted")
+    wechat_dedupe_seconds: int = Field(
+        600, description="remember message ids this long (WeChat retries within ~15 s)"
+    )
+    wechat_menu: dict[str, str] = Field(
+        default_factory=lambda: {
+            "LIBRARIAN": "/human_handoff",
+            "SEARCH": "/search_catalog",
+            "HELLO": "/greet",
+            "LINK": "link",
+        },
+        description="custom menu CLICK keys -> intent payload ('/intent') or 'link' (link code)",
+    )
+
+    # --- linking one patron across channels --------------------------------
+    link_code_minutes: int = Field(10, description="a link code is valid this long")
+    link_codes_per_hour: int = Field(5, description="link codes one patron may ask for per hour")
+    # Wrong codes one chat may type per link_code_minutes before it must wait.
+    link_failures_per_identity: int = Field(5, description="wrong codes per chat and window")
+    # Wrong codes typed anywhere while a code is live before that code is burned.
+    link_code_guess_budget: int = Field(50, description="wrong codes anywhere per live code")
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         self.home = self.home.resolve()

@@ -18,12 +18,18 @@ log = logging.getLogger("refdesk.channels")
 
 async def start(state: AppState) -> None:
     """Start the configured channels and the outbound worker with the gateway."""
+    from bot.outbound import ChannelSender
     from bot.outbound.service import OutboundService
     from bot.outbound.web import WebSender
 
     settings = state.settings
     if settings.outbound_enabled:
-        state.outbound = OutboundService(settings, state.db, [WebSender(state.hub)])
+        senders: list[ChannelSender] = [WebSender(state.hub)]
+        if state.wechat is not None:
+            from bot.channels.wechat.sender import WeChatSender
+
+            senders.append(WeChatSender(state.wechat.api))
+        state.outbound = OutboundService(settings, state.db, senders)
         state.outbound.start()
     if settings.telegram_enabled:
         from bot.channels.telegram.channel import TelegramChannel
