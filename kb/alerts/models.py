@@ -144,6 +144,9 @@ class AlertItem(Base):
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # Set in the transaction that wrote the item's deliveries: the matcher's durable
+    # mark (an item without it is matched on the next run, however the last one ended).
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class AlertDelivery(Base):

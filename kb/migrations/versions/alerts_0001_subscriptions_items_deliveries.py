@@ -2,7 +2,7 @@
 
 Revision ID: alerts_0001
 Revises: 
-Create Date: 2026-11-21 14:12:28.150310
+Create Date: 2026-11-21 14:13:07.203294
 """
 from collections.abc import Sequence
 
@@ -70,11 +70,13 @@ def upgrade() -> None:
     sa.Column('publish_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('matched_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['record_id'], ['records.id'], name=op.f('fk_alert_items_record_id_records'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_items')),
     sa.UniqueConstraint('source_key', name=op.f('uq_alert_items_source_key'))
     )
     with op.batch_alter_table('alert_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_items_matched_at'), ['matched_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_items_publish_at'), ['publish_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_items_record_id'), ['record_id'], unique=False)
 
@@ -173,6 +175,7 @@ def downgrade() -> None:
     with op.batch_alter_table('alert_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alert_items_record_id'))
         batch_op.drop_index(batch_op.f('ix_alert_items_publish_at'))
+        batch_op.drop_index(batch_op.f('ix_alert_items_matched_at'))
 
     op.drop_table('alert_items')
     with op.batch_alter_table('alert_consents', schema=None) as batch_op:
