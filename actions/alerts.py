@@ -43,7 +43,8 @@ def _words(tracker: Tracker) -> str:
     if asked:
         return str(asked)
     entities = [
-        e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
+        e.get("value")
+        for e in (tracker.latest_message or {}).get("entities") or []
         if e.get("entity") in ("topic", "author") and e.get("value")
     ]
     text = (tracker.latest_message or {}).get("text") or ""
@@ -55,7 +56,9 @@ def _words(tracker: Tracker) -> str:
 
 def _labels(understood: Understood, language: str) -> str:
     parts = [t.label(language) for t in understood.topics]
-    parts += [f"“{k}”" + ("（关键词）" if language == "zh" else " (keyword)") for k in understood.keywords]
+    parts += [
+        f"“{k}”" + ("（关键词）" if language == "zh" else " (keyword)") for k in understood.keywords
+    ]
     return "、".join(parts) if language == "zh" else ", ".join(parts)
 
 
@@ -81,7 +84,11 @@ class ActionSubscribeAlerts(Action):
                 return [SlotSet("alert_topics", None), SlotSet("alert_stage", None)]
             return [SlotSet("alert_topics", None), FollowupAction("alert_topics_form")]
         pending = json.dumps(
-            {"codes": [t.code for t in understood.topics], "keywords": understood.keywords, "words": words[:200]},
+            {
+                "codes": [t.code for t in understood.topics],
+                "keywords": understood.keywords,
+                "words": words[:200],
+            },
             ensure_ascii=False,
         )
         say(
@@ -90,7 +97,10 @@ class ActionSubscribeAlerts(Action):
             f"我理解您想订阅：{_labels(understood, language)}。有这些主题的新书和图书馆消息时通知您，可以吗？",
             f"I understood: {_labels(understood, language)}. Shall I alert you to new titles and "
             "library news on these?",
-            buttons=[("好的，订阅", "Yes, subscribe", "/affirm"), ("不对 / 取消", "No, cancel", "/deny")],
+            buttons=[
+                ("好的，订阅", "Yes, subscribe", "/affirm"),
+                ("不对 / 取消", "No, cancel", "/deny"),
+            ],
         )
         return [
             SlotSet("alert_pending", pending),
@@ -124,8 +134,12 @@ def _confirm(session: Session, sender: str, pending: dict[str, Any], language: s
         topics=[t for c in pending.get("codes", []) if (t := vocab.get(c)) is not None],
         keywords=list(pending.get("keywords", [])),
     )
-    subscriber, _ = add_topics(session, patron.id, understood, words=pending.get("words"), language=language)
-    return ("、" if language == "zh" else ", ").join(topic_label(t, language, vocab) for t in subscriber.topics)
+    subscriber, _ = add_topics(
+        session, patron.id, understood, words=pending.get("words"), language=language
+    )
+    return ("、" if language == "zh" else ", ").join(
+        topic_label(t, language, vocab) for t in subscriber.topics
+    )
 
 
 class ActionAlertConfirm(Action):
@@ -139,8 +153,12 @@ class ActionAlertConfirm(Action):
         pending = json.loads(tracker.get_slot("alert_pending") or "{}")
         topics = await in_db(_confirm, tracker.sender_id, pending, language) if pending else None
         if not topics:
-            say(dispatcher, language, "抱歉，订阅没有保存成功，请再说一次想订阅的主题。",
-                "Sorry, the subscription was not saved; please name the topics again.")
+            say(
+                dispatcher,
+                language,
+                "抱歉，订阅没有保存成功，请再说一次想订阅的主题。",
+                "Sorry, the subscription was not saved; please name the topics again.",
+            )
             return [SlotSet("alert_stage", None), SlotSet("alert_pending", None)]
         say(
             dispatcher,
@@ -163,8 +181,12 @@ class ActionAlertCancel(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        say(dispatcher, reply_language(tracker), "好的，没有订阅。需要时再告诉我想订阅的主题。",
-            "OK, nothing subscribed. Tell me the topics whenever you like.")
+        say(
+            dispatcher,
+            reply_language(tracker),
+            "好的，没有订阅。需要时再告诉我想订阅的主题。",
+            "OK, nothing subscribed. Tell me the topics whenever you like.",
+        )
         return [SlotSet("alert_stage", None), SlotSet("alert_pending", None)]
 
 
@@ -200,16 +222,26 @@ class ActionAlertFrequency(Action):
         language = reply_language(tracker)
         frequency = _frequency_of(tracker)
         if frequency is None:
-            say(dispatcher, language, "请选择：即时、每日或每周。", "Please choose: instant, daily or weekly.",
+            say(
+                dispatcher,
+                language,
+                "请选择：即时、每日或每周。",
+                "Please choose: instant, daily or weekly.",
                 buttons=[
                     ("即时", "Instant", '/choose_frequency{"frequency": "instant"}'),
                     ("每日汇总", "Daily digest", '/choose_frequency{"frequency": "daily"}'),
                     ("每周汇总", "Weekly digest", '/choose_frequency{"frequency": "weekly"}'),
-                ])
+                ],
+            )
             return [SlotSet("frequency", None)]
         found, consented = await in_db(_set_frequency, tracker.sender_id, frequency)
         if not found:
-            say(dispatcher, language, "您还没有订阅任何主题。想订阅什么？", "You have no alert topics yet. What would you like alerts on?")
+            say(
+                dispatcher,
+                language,
+                "您还没有订阅任何主题。想订阅什么？",
+                "You have no alert topics yet. What would you like alerts on?",
+            )
             return [SlotSet("alert_stage", None), SlotSet("frequency", None)]
         zh, en = FREQ_LABEL[frequency]
         say(
@@ -253,14 +285,25 @@ class ActionAlertConsent(Action):
         granted = value == "yes"
         await in_db(_record_consent, tracker.sender_id, granted, language)
         if granted:
-            say(dispatcher, language, "谢谢，已记录您的同意。随时说“撤回点击统计”即可取消。",
-                "Thank you, noted. Say “turn off click tracking” at any time to withdraw.")
+            say(
+                dispatcher,
+                language,
+                "谢谢，已记录您的同意。随时说“撤回点击统计”即可取消。",
+                "Thank you, noted. Say “turn off click tracking” at any time to withdraw.",
+            )
         else:
-            say(dispatcher, language, "好的，不统计您的点击。", "OK, your clicks will not be counted.")
+            say(
+                dispatcher,
+                language,
+                "好的，不统计您的点击。",
+                "OK, your clicks will not be counted.",
+            )
         return [SlotSet("consent", None)]
 
 
-def _topics_of(session: Session, sender: str, language: str) -> tuple[Subscriber | None, list[tuple[int, str]], str]:
+def _topics_of(
+    session: Session, sender: str, language: str
+) -> tuple[Subscriber | None, list[tuple[int, str]], str]:
     patron = patron_for_sender(session, sender)
     subscriber = subscriber_of(session, patron.id) if patron else None
     if subscriber is None or not subscriber.active:
@@ -270,8 +313,11 @@ def _topics_of(session: Session, sender: str, language: str) -> tuple[Subscriber
     zh, en = FREQ_LABEL[subscriber.frequency]
     details = zh if language == "zh" else en
     if subscriber.quiet_start and subscriber.quiet_end:
-        details += (f"，免打扰 {subscriber.quiet_start}–{subscriber.quiet_end}" if language == "zh"
-                    else f", quiet hours {subscriber.quiet_start}–{subscriber.quiet_end}")
+        details += (
+            f"，免打扰 {subscriber.quiet_start}–{subscriber.quiet_end}"
+            if language == "zh"
+            else f", quiet hours {subscriber.quiet_start}–{subscriber.quiet_end}"
+        )
     details += f" ({subscriber.timezone})"
     if consent_store.has_consent(session, subscriber.patron_id):
         details += "；已允许点击统计" if language == "zh" else "; click counting allowed"
@@ -303,7 +349,7 @@ def _unsubscribe(session: Session, sender: str, which: str) -> list[str] | None:
 
 def _unsubscribe_buttons(topics: list[tuple[int, str]]) -> list[tuple[str, str, str]]:
     buttons = [
-        (f"退订 {label}", f"Stop {label}", '/unsubscribe_alerts{"alert_topic_id": "%d"}' % tid)
+        (f"退订 {label}", f"Stop {label}", f'/unsubscribe_alerts{{"alert_topic_id": "{tid}"}}')
         for tid, label in topics[:8]
     ]
     buttons.append(("全部退订", "Stop all alerts", '/unsubscribe_alerts{"alert_topic_id": "all"}'))
@@ -322,15 +368,35 @@ class ActionUnsubscribeAlerts(Action):
         if which:
             removed = await in_db(_unsubscribe, tracker.sender_id, str(which))
             if removed is None:
-                say(dispatcher, language, "这个订阅已经不存在了。", "That subscription no longer exists.")
+                say(
+                    dispatcher,
+                    language,
+                    "这个订阅已经不存在了。",
+                    "That subscription no longer exists.",
+                )
             elif str(which) == "all":
-                say(dispatcher, language, "已退订全部主题通报。", "You are unsubscribed from all alerts.")
+                say(
+                    dispatcher,
+                    language,
+                    "已退订全部主题通报。",
+                    "You are unsubscribed from all alerts.",
+                )
             else:
-                say(dispatcher, language, f"已退订：{removed[0]}。", f"Unsubscribed from {removed[0]}.")
+                say(
+                    dispatcher,
+                    language,
+                    f"已退订：{removed[0]}。",
+                    f"Unsubscribed from {removed[0]}.",
+                )
             return [SlotSet("alert_topic_id", None)]
         _, topics, _ = await in_db(_topics_of, tracker.sender_id, language)
         if not topics:
-            say(dispatcher, language, "您目前没有订阅任何主题通报。", "You have no alert subscriptions.")
+            say(
+                dispatcher,
+                language,
+                "您目前没有订阅任何主题通报。",
+                "You have no alert subscriptions.",
+            )
             return []
         say(
             dispatcher,
@@ -352,8 +418,12 @@ class ActionListSubscriptions(Action):
         language = reply_language(tracker)
         _, topics, details = await in_db(_topics_of, tracker.sender_id, language)
         if not topics:
-            say(dispatcher, language, "您目前没有订阅任何主题通报。想订阅的话，告诉我主题即可，例如“订阅人工智能”。",
-                "You have no alert subscriptions. To start, name a topic, e.g. “subscribe me to machine learning”.")
+            say(
+                dispatcher,
+                language,
+                "您目前没有订阅任何主题通报。想订阅的话，告诉我主题即可，例如“订阅人工智能”。",
+                "You have no alert subscriptions. To start, name a topic, e.g. “subscribe me to machine learning”.",
+            )
             return []
         lines = "\n".join(f"• {label}" for _, label in topics)
         say(

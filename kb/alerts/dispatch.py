@@ -55,7 +55,11 @@ def _summary(item: AlertItem, language: str) -> str:
 def _library(item: AlertItem, language: str) -> str:
     if not item.library_code:
         return ""
-    return f"（{item.library_code} 新到馆藏）" if language == "zh" else f" (new copies at {item.library_code})"
+    return (
+        f"（{item.library_code} 新到馆藏）"
+        if language == "zh"
+        else f" (new copies at {item.library_code})"
+    )
 
 
 def render(
@@ -69,7 +73,9 @@ def render(
         kind_zh = "每日" if subscriber.frequency == Frequency.DAILY else "每周"
         kind_en = "daily" if subscriber.frequency == Frequency.DAILY else "weekly"
         head = (
-            f"您的{kind_zh}主题通报：{n} 条新内容" if lang == "zh" else f"Your {kind_en} alert digest: {n} new"
+            f"您的{kind_zh}主题通报：{n} 条新内容"
+            if lang == "zh"
+            else f"Your {kind_en} alert digest: {n} new"
         )
     elif n == 1:
         head = "主题通报：" if lang == "zh" else "New for your alert:"
@@ -111,10 +117,14 @@ def render(
     for topic in topics[:3]:
         url = unsubscribe_url(subscriber.id, topic)
         label = value_label(_kind_of(topic), topic, lang)
-        out.append(f"退订「{label}」：{url}" if lang == "zh" else f"Unsubscribe from {label}: {url}")
+        out.append(
+            f"退订「{label}」：{url}" if lang == "zh" else f"Unsubscribe from {label}: {url}"
+        )
         links.append(url)
     all_url = unsubscribe_url(subscriber.id, None)
-    out.append(f"退订全部通报：{all_url}" if lang == "zh" else f"Unsubscribe from all alerts: {all_url}")
+    out.append(
+        f"退订全部通报：{all_url}" if lang == "zh" else f"Unsubscribe from all alerts: {all_url}"
+    )
     links.append(all_url)
     subject = head if digest or n > 1 else f"{head} {_title(lines[0].item, lang)}"
     email = {
@@ -133,17 +143,28 @@ def _kind_of(value: str) -> str:
     return TopicKind.CLASS if vocabulary().get(value) else TopicKind.KEYWORD
 
 
-def queue_due(session: Session, *, now: datetime | None = None, batch: int | None = None) -> int:
-    """Queue every due delivery; returns the number of messages queued. Commits per
-    batch of subscribers."""
+def queue_due(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    batch: int | None = None,
+    frequency: Frequency | None = None,
+) -> int:
+    """Queue every due delivery (of subscribers with ``frequency``, or all); returns the
+    number of messages queued. Commits per batch of subscribers."""
     moment = now or utcnow()
     limit = batch or get_settings().alerts_batch_size
     queued = 0
     while True:
+        query = select(AlertDelivery.subscriber_id).where(
+            AlertDelivery.status == DeliveryStatus.PENDING, AlertDelivery.due_at <= moment
+        )
+        if frequency is not None:
+            query = query.join(Subscriber, Subscriber.id == AlertDelivery.subscriber_id).where(
+                Subscriber.frequency == frequency
+            )
         subscriber_ids = session.scalars(
-            select(AlertDelivery.subscriber_id)
-            .where(AlertDelivery.status == DeliveryStatus.PENDING, AlertDelivery.due_at <= moment)
-            .group_by(AlertDelivery.subscriber_id)
+            query.group_by(AlertDelivery.subscriber_id)
             .order_by(AlertDelivery.subscriber_id)
             .limit(limit)
         ).all()
@@ -170,8 +191,16 @@ def _queue_subscriber(session: Session, subscriber_id: int, now: datetime) -> in
     if subscriber is None or not rows:
         return 0
     subscribed = {t.value for t in subscriber.topics} if subscriber.active else set()
-    keep = [Line(d, i) for d, i in rows if d.topic in subscribed or (d.topic == "announcement" and subscriber.active)]
-    dropped = [d.id for d, _ in rows if d.topic not in subscribed and not (d.topic == "announcement" and subscriber.active)]
+    keep = [
+        Line(d, i)
+        for d, i in rows
+        if d.topic in subscribed or (d.topic == "announcement" and subscriber.active)
+    ]
+    dropped = [
+        d.id
+        for d, _ in rows
+        if d.topic not in subscribed and not (d.topic == "announcement" and subscriber.active)
+    ]
     if dropped:
         session.execute(
             update(AlertDelivery)

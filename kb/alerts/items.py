@@ -68,7 +68,9 @@ def _cursor(session: Session, name: str) -> AlertCursor:
     return cursor
 
 
-def _record_row(vocab: Vocabulary, record: Record, kind: ItemKind, key: str, library: str | None = None) -> dict[str, Any]:
+def _record_row(
+    vocab: Vocabulary, record: Record, kind: ItemKind, key: str, library: str | None = None
+) -> dict[str, Any]:
     subjects = list(record.subjects or [])
     title = record.title + (f"：{record.subtitle}" if record.subtitle else "")
     codes, words = tag(
@@ -141,7 +143,9 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
             if record is None or record.created_at >= created - timedelta(days=1):
                 continue
             rows.append(
-                _record_row(vocab, record, ItemKind.HOLDING, f"holding:{record_id}:{library}", library)
+                _record_row(
+                    vocab, record, ItemKind.HOLDING, f"holding:{record_id}:{library}", library
+                )
             )
         made += insert_items(session, rows)
         cursor.position = found[-1][0]
@@ -216,7 +220,9 @@ def read_feed(session: Session, url: str, *, content: bytes | None = None) -> in
     if content is not None:
         parsed = feedparser.parse(content)
     else:
-        parsed = feedparser.parse(url, etag=state.etag, modified=state.modified, agent="refdesk-alerts")
+        parsed = feedparser.parse(
+            url, etag=state.etag, modified=state.modified, agent="refdesk-alerts"
+        )
     state.last_checked = utcnow()
     if getattr(parsed, "status", 200) == 304:
         session.commit()

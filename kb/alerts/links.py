@@ -23,7 +23,9 @@ def unsubscribe_url(subscriber_id: int, topic: str | None = None) -> str:
     return f"{base_url()}/alerts/unsubscribe/{token}"
 
 
-def item_url(target: str | None, *, subscriber_id: int, delivery_id: int, topic: str, tracked: bool) -> str | None:
+def item_url(
+    target: str | None, *, subscriber_id: int, delivery_id: int, topic: str, tracked: bool
+) -> str | None:
     """The item's link: straight to the target, or through the click counter when the
     patron consented to engagement tracking."""
     if not target:

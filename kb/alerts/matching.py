@@ -121,9 +121,7 @@ def item_topics(item: AlertItem) -> tuple[list[str], list[str]]:
     return list(item.topics or []), list(item.terms or [])
 
 
-def deliveries_for(
-    index: TopicIndex, item: AlertItem, now: datetime
-) -> list[dict[str, object]]:
+def deliveries_for(index: TopicIndex, item: AlertItem, now: datetime) -> list[dict[str, object]]:
     settings = get_settings()
     topics, words = item_topics(item)
     if item.kind == ItemKind.ANNOUNCEMENT and item.audience:

@@ -162,7 +162,9 @@ class AlertDelivery(Base):
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("alert_subscribers.id", ondelete="CASCADE"), index=True
     )
-    item_id: Mapped[int] = mapped_column(ForeignKey("alert_items.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_items.id", ondelete="CASCADE"), index=True
+    )
     topic: Mapped[str] = mapped_column(String(100))  # the subscribed topic that matched
     status: Mapped[DeliveryStatus] = mapped_column(
         str_enum(DeliveryStatus), default=DeliveryStatus.PENDING

@@ -105,7 +105,9 @@ def configure(
     return subscriber
 
 
-def remove_topic(session: Session, subscriber: Subscriber, topic_id: int) -> SubscriptionTopic | None:
+def remove_topic(
+    session: Session, subscriber: Subscriber, topic_id: int
+) -> SubscriptionTopic | None:
     topic = session.get(SubscriptionTopic, topic_id)
     if topic is None or topic.subscriber_id != subscriber.id:
         return None
@@ -119,14 +121,18 @@ def remove_topic(session: Session, subscriber: Subscriber, topic_id: int) -> Sub
 
 def remove_all(session: Session, subscriber: Subscriber) -> int:
     count = len(subscriber.topics)
-    session.execute(delete(SubscriptionTopic).where(SubscriptionTopic.subscriber_id == subscriber.id))
+    session.execute(
+        delete(SubscriptionTopic).where(SubscriptionTopic.subscriber_id == subscriber.id)
+    )
     subscriber.active = False
     session.flush()
     session.expire(subscriber, ["topics"])
     return count
 
 
-def topic_label(topic: SubscriptionTopic, language: str | None, vocab: Vocabulary | None = None) -> str:
+def topic_label(
+    topic: SubscriptionTopic, language: str | None, vocab: Vocabulary | None = None
+) -> str:
     if topic.kind == TopicKind.CLASS:
         found = (vocab or vocabulary()).get(topic.value)
         if found is not None:
@@ -134,7 +140,9 @@ def topic_label(topic: SubscriptionTopic, language: str | None, vocab: Vocabular
     return f"“{topic.value}”" if language == "en" else f"“{topic.value}”（关键词）"
 
 
-def value_label(kind: str, value: str, language: str | None, vocab: Vocabulary | None = None) -> str:
+def value_label(
+    kind: str, value: str, language: str | None, vocab: Vocabulary | None = None
+) -> str:
     if kind == TopicKind.CLASS or kind == "class":
         found = (vocab or vocabulary()).get(value)
         if found is not None:

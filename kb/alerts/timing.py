@@ -42,9 +42,7 @@ def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC).astimezone(tz)
 
 
-def quiet_until(
-    now: datetime, tz: ZoneInfo, start: str | None, end: str | None
-) -> datetime | None:
+def quiet_until(now: datetime, tz: ZoneInfo, start: str | None, end: str | None) -> datetime | None:
     """The end of the quiet window ``now`` falls in (UTC), or None when not quiet."""
     begin, finish = parse_hhmm(start), parse_hhmm(end)
     if begin is None or finish is None or begin == finish:
@@ -88,8 +86,10 @@ def due_time(
 ) -> datetime:
     """When a delivery matched at ``now`` should go out."""
     tz = zone(timezone, default_zone)
-    at = now if frequency == Frequency.INSTANT else next_digest(
-        now, tz, frequency, default_hour if best_hour is None else best_hour
+    at = (
+        now
+        if frequency == Frequency.INSTANT
+        else next_digest(now, tz, frequency, default_hour if best_hour is None else best_hour)
     )
     held = quiet_until(at, tz, quiet_start, quiet_end)
     return held or at

@@ -35,7 +35,9 @@ def make(purpose: str, data: dict[str, Any], *, days: float, now: datetime | Non
     return base64.urlsafe_b64encode(sealed.encode()).decode().rstrip("=")
 
 
-def read(token: str, purpose: str, *, now: datetime | None = None) -> dict[str, Any]:
+def read(
+    token: str, purpose: str, *, now: datetime | None = None, allow_expired: bool = False
+) -> dict[str, Any]:
     try:
         padded = token + "=" * (-len(token) % 4)
         sealed = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
@@ -44,6 +46,6 @@ def read(token: str, purpose: str, *, now: datetime | None = None) -> dict[str, 
         raise TokenInvalid("the link is not valid") from exc
     if not isinstance(payload, dict) or payload.get("p") != purpose:
         raise TokenInvalid("the link is not valid")
-    if int(payload.get("x", 0)) < (now or utcnow()).timestamp():
+    if not allow_expired and int(payload.get("x", 0)) < (now or utcnow()).timestamp():
         raise TokenExpired("the link has expired")
     return payload
