@@ -47,11 +47,10 @@ def _words(tracker: Tracker) -> str:
         for e in (tracker.latest_message or {}).get("entities") or []
         if e.get("entity") in ("topic", "author") and e.get("value")
     ]
-    text = (tracker.latest_message or {}).get("text") or ""
     if entities:
-        # The entity is the topic; the rest of the text may name more ("AI and 考古").
-        return "、".join(str(e) for e in entities) if len(text) < 2 else text
-    return text
+        # What the model tagged as the topic (or author); several are kept apart.
+        return "、".join(str(e) for e in entities)
+    return (tracker.latest_message or {}).get("text") or ""
 
 
 def _labels(understood: Understood, language: str) -> str:
@@ -72,6 +71,10 @@ class ActionSubscribeAlerts(Action):
         language = reply_language(tracker)
         words = _words(tracker)
         understood = vocabulary().understand(words)
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not understood and not tracker.get_slot("alert_topics") and words != text:
+            words = text
+            understood = vocabulary().understand(text)
         if not understood:
             if tracker.get_slot("alert_topics"):
                 say(

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     )
     alerts_feed_minutes: int = Field(30, description="how often the feeds are read")
     alerts_poll_seconds: int = Field(
-        30, description="how often the alerts worker matches new items and queues due alerts"
+        10, description="how often the alerts worker matches new items and queues due alerts"
     )
     alerts_lease_seconds: int = Field(
         30, description="leader lease of the alerts worker (one leader among several)"

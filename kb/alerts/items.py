@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -54,9 +54,12 @@ def insert_items(session: Session, rows: list[dict[str, Any]]) -> int:
     for row in rows:
         row.setdefault("created_at", now)
         row.setdefault("publish_at", now)
-    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=["source_key"])
-    result = session.execute(stmt, rows)
-    return int(result.rowcount or 0)
+    stmt = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(table.c.id)
+    )
+    return len(session.execute(stmt, rows).all())
 
 
 def _cursor(session: Session, name: str) -> AlertCursor:
@@ -113,7 +116,18 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
         if not records:
             session.commit()
             break
-        rows = [_record_row(vocab, r, ItemKind.RECORD, f"record:{r.id}") for r in records]
+        held: dict[int, set[str]] = {}
+        for record_id, library in session.execute(
+            select(Holding.record_id, Holding.library_code).where(
+                Holding.record_id.in_([r.id for r in records])
+            )
+        ):
+            held.setdefault(record_id, set()).add(library)
+        rows = []
+        for r in records:
+            row = _record_row(vocab, r, ItemKind.RECORD, f"record:{r.id}")
+            row["libraries"] = sorted(held.get(r.id, ()))
+            rows.append(row)
         made += insert_items(session, rows)
         cursor.position = records[-1].id
         session.commit()
@@ -137,10 +151,20 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
         records = {
             r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))
         }
+        announced = {
+            record_id: set(libraries or ())
+            for record_id, libraries in session.execute(
+                select(AlertItem.record_id, AlertItem.libraries).where(
+                    AlertItem.kind == ItemKind.RECORD, AlertItem.record_id.in_(record_ids)
+                )
+            )
+        }
         rows = []
-        for (record_id, library), created in wanted.items():
+        for (record_id, library), _created in wanted.items():
             record = records.get(record_id)
-            if record is None or record.created_at >= created - timedelta(days=1):
+            if record is None or library in announced.get(record_id, {library}):
+                # Gone, announced with its record, or a record from before alerts began
+                # (copies re-written by a re-import are not news).
                 continue
             rows.append(
                 _record_row(

@@ -158,13 +158,17 @@ def insert_deliveries(session: Session, rows: list[dict[str, object]]) -> int:
     if not rows:
         return 0
     dialect = sqlite if is_sqlite(session) else postgresql
-    stmt = dialect.insert(AlertDelivery.__table__).on_conflict_do_nothing(
-        index_elements=["subscriber_id", "item_id"]
+    table = AlertDelivery.__table__
+    stmt = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["subscriber_id", "item_id"])
+        .returning(table.c.id)
     )
     total = 0
     for start in range(0, len(rows), 5000):
-        result = session.execute(stmt, rows[start : start + 5000])
-        total += max(int(result.rowcount or 0), 0)
+        # RETURNING counts the rows really written (executemany rowcount is not
+        # reliable on every driver).
+        total += len(session.execute(stmt, rows[start : start + 5000]).all())
     return total
 
 

@@ -136,6 +136,9 @@ class AlertItem(Base):
     summary_en: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     library_code: Mapped[str | None] = mapped_column(String(32))
+    # Record items: the libraries that held it when it was announced, so copies that
+    # arrive later elsewhere are news and these are not announced again.
+    libraries: Mapped[list[str]] = mapped_column(JSON, default=list)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)  # vocabulary codes
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)  # normalised words
     # Announcements go to exactly this audience (topic codes / keywords) when set.

@@ -128,6 +128,14 @@ STOPWORDS = frozenset(
     ]
 )
 
+# More request and function words (kept as text: easy to extend).
+STOPWORDS |= frozenset(
+    ["的话", "就", "吧", "呢", "啊", "到", "时", "请问", "能", "能不能", "可以", "以后", "记得", "谢谢", "新进", "资源", "文献", "期刊", "通报", "速递", "开通", "开启", "设置", "添加", "加", "关注", "叫", "发", "消息", "第一", "第一时间", "进馆", "上新", "作者", "出版", "新的", "那", "这", "些", "什么", "开", "订", "每周", "每天", "每月", "清单", "收到", "推给", "推", "发给", "给我发", "我要", "我加", "我订", "不能", "新刊", "上架", "书上架", "书上", "架", "类图书", "时间", "有关", "刊", "进", "了", "到了", "出来", "一下", "相关的", "方面的"]
+)
+STOPWORDS |= frozenset(
+    ["can", "could", "you", "i", "i'd", "i'm", "we", "up", "sign", "set", "put", "keep", "post", "posted", "ping", "watch", "turn", "enable", "add", "track", "follow", "notify", "notified", "updates", "update", "stuff", "arrive", "arrives", "come", "comes", "coming", "out", "in", "there", "has", "have", "week", "weekly", "month", "monthly", "daily", "list", "acquisitions", "acquisition", "email", "mail", "alert", "issue", "issues", "be", "being", "get", "got", "sure", "them", "they", "their", "on", "off", "whenever", "every", "as", "soon", "possible", "kindly", "pls", "plz"]
+)
+
 
 @lru_cache(maxsize=100_000)
 def _segment(run: str) -> tuple[str, ...]:
@@ -158,16 +166,30 @@ def terms(text: str) -> set[str]:
     return found
 
 
+def cjk_phrases(text: str) -> list[str]:
+    """Runs of Chinese words left when function and request words are taken out:
+    "有东野圭吾的新书就提醒我" → ["东野圭吾"]."""
+    phrases: list[str] = []
+    for run in _CJK_WORD.findall(text or ""):
+        current: list[str] = []
+        for word in jieba.lcut(run):
+            if word in STOPWORDS:
+                if current:
+                    phrases.append("".join(current))
+                current = []
+            else:
+                current.append(word)
+        if current:
+            phrases.append("".join(current))
+    return [p for p in phrases if len(p) >= 2]
+
+
 def keyword_key(keyword: str) -> str | None:
     """The normalised form a free keyword is stored and matched by, or None when
     nothing meaningful is left. Multi-word English keywords keep their order."""
     if contains_cjk(keyword):
-        runs = _CJK_WORD.findall(keyword)
-        joined = "".join(runs)
-        words = [w for w in _segment(joined) if w not in STOPWORDS] if joined else []
-        if not words:
-            return None
-        return joined if len(words) > 1 or words[0] == joined else words[0]
+        phrases = cjk_phrases(keyword)
+        return max(phrases, key=len) if phrases else None
     words = [w for w in _WORD.findall(fold(keyword)) if w not in STOPWORDS]
     if not words or all(len(w) < 2 for w in words):
         return None
@@ -177,7 +199,8 @@ def keyword_key(keyword: str) -> str | None:
 def keyword_parts(key: str) -> list[str]:
     """The terms an item must have for a stored keyword to match it."""
     if contains_cjk(key):
-        return [key]
+        # Every search-mode word of it (an item's text is segmented the same way).
+        return list(dict.fromkeys(_segment(key))) or [key]
     words = key.split()
     if len(words) <= 2:
         return [" ".join(words)]

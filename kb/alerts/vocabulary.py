@@ -11,11 +11,14 @@ from pathlib import Path
 
 import yaml
 
-from kb.alerts.text import STOPWORDS, keyword_key
+from kb.alerts.text import STOPWORDS, cjk_phrases, keyword_key
 from kb.catalog.search.analysis import contains_cjk, fold
 
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "alerts" / "clc_topics.yml"
-_CLC_CODE = re.compile(r"^[A-Z]{1,2}[0-9.]*")
+# A CLC number: one or two letters, digits with dots, then optional auxiliary parts
+# (TP18-09, I247.55=6, K25(2)); the class is the part before them.
+_CLC_NUMBER = re.compile(r"([A-Z]{1,2}(?:\d[\d.]*)?)(?:[-=(:\"<].*)?")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class Vocabulary:
             for phrase in (t.zh, t.en, *t.words):
                 for part in re.split(r"[、,，]\s*", phrase):
                     folded = fold(part).strip()
-                    if folded and folded not in phrases:
+                    # A phrase that names several classes means the most specific one
+                    # (法律 is in D's label "政治、法律" and is D9 itself).
+                    if folded and (folded not in phrases or len(t.code) > len(phrases[folded])):
                         phrases[folded] = t.code
         self._phrases = sorted(phrases.items(), key=lambda p: -len(p[0]))
 
@@ -77,10 +82,10 @@ class Vocabulary:
         """Vocabulary classes a CLC number falls under: TP181.2 → {T, TP18, TP181}."""
         found: set[str] = set()
         for number in re.split(r"[;,/\s]+", (clc or "").strip().upper()):
-            match = _CLC_CODE.match(number)
+            match = _CLC_NUMBER.fullmatch(number)
             if not match:
                 continue
-            code = match.group(0).rstrip(".")
+            code = match.group(1).rstrip(".")
             for end in range(1, len(code) + 1):
                 if code[:end] in self.topics:
                     found.add(code[:end])
@@ -100,7 +105,8 @@ class Vocabulary:
                 hit = phrase in rest
                 pattern = re.escape(phrase)
             else:
-                pattern = r"(?<![^\W_])" + re.escape(phrase) + r"(?:s|es)?(?![^\W_])"
+                # Word edges are any non-Latin-letter/digit ("python相关" names Python).
+                pattern = r"(?<![a-z0-9])" + re.escape(phrase) + r"(?:s|es)?(?![a-z0-9])"
                 hit = re.search(pattern, rest) is not None
             if hit:
                 rest = re.sub(pattern, " ", rest)
@@ -112,16 +118,21 @@ class Vocabulary:
         """Map a patron's words ("人工智能和考古", "climate change, AI") to classes and
         keep what matched no class as free keywords."""
         result = Understood()
-        for chunk in re.split(r"[,，、;；/]|\s+(?:and|or|&)\s+|和|与|以及|及|还有", text or ""):
+        for chunk in re.split(r"[,，、;；/]|\s+(?:and|or|&)\s+", text or ""):
             codes, rest = self.find(chunk)
             for code in codes:
                 topic = self.topics[code]
                 if topic not in result.topics:
                     result.topics.append(topic)
-            leftover = " ".join(w for w in re.split(r"\s+", rest) if w and w not in STOPWORDS)
-            key = keyword_key(leftover) if leftover.strip() else None
-            if key and key not in result.keywords:
-                result.keywords.append(key)
+            keys = [keyword_key(p) for p in cjk_phrases(rest)]
+            latin = " ".join(
+                w for w in re.split(r"\s+", re.sub(CJK_RUN, " ", rest)) if w and w not in STOPWORDS
+            )
+            if latin.strip():
+                keys.append(keyword_key(latin))
+            for key in keys:
+                if key and key not in result.keywords:
+                    result.keywords.append(key)
         return result
 
 

@@ -1,8 +1,8 @@
-"""alert subscriptions, items, deliveries, consent, cursors
+"""alerts: subscribers, topics, consent, items, deliveries, clicks, cursors, leases, feeds
 
 Revision ID: alerts_0001
 Revises: 
-Create Date: 2026-11-21 14:13:07.203294
+Create Date: 2026-11-21 14:17:26.685285
 """
 from collections.abc import Sequence
 
@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('summary_en', sa.Text(), nullable=True),
     sa.Column('url', sa.Text(), nullable=True),
     sa.Column('library_code', sa.String(length=32), nullable=True),
+    sa.Column('libraries', sa.JSON(), nullable=False),
     sa.Column('topics', sa.JSON(), nullable=False),
     sa.Column('terms', sa.JSON(), nullable=False),
     sa.Column('audience', sa.JSON(), nullable=True),
