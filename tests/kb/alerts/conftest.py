@@ -25,17 +25,32 @@ def new_patron(session: Session, language: str = "zh", email: str | None = None)
 
 
 def subscribe(
-    session: Session, words: str, *, language: str = "zh", frequency: str = "instant", **settings: str
+    session: Session,
+    words: str,
+    *,
+    language: str = "zh",
+    frequency: str = "instant",
+    **settings: str,
 ) -> Subscriber:
     patron = new_patron(session, language, settings.pop("email", None))
-    subscriber, added = add_topics(session, patron.id, vocabulary().understand(words), words=words, language=language)
+    subscriber, added = add_topics(
+        session, patron.id, vocabulary().understand(words), words=words, language=language
+    )
     assert added, f"nothing understood in {words!r}"
     configure(session, subscriber, frequency=frequency, **settings)
     session.commit()
     return subscriber
 
 
-def bib(source_id: str, title: str, *, clc: str | None = None, subjects: Iterable[str] = (), library: str | None = "PKU", **kw: object) -> BibRecord:
+def bib(
+    source_id: str,
+    title: str,
+    *,
+    clc: str | None = None,
+    subjects: Iterable[str] = (),
+    library: str | None = "PKU",
+    **kw: object,
+) -> BibRecord:
     return BibRecord(
         source="test",
         source_id=source_id,
@@ -55,5 +70,9 @@ def import_records(session: Session, records: list[BibRecord]) -> None:
 @pytest.fixture
 def libraries(session: Session) -> None:
     session.add(Library(code="PKU", name_zh="北京大学图书馆", name_en="Peking University Library"))
-    session.add(Library(code="BNU", name_zh="北京师范大学图书馆", name_en="Beijing Normal University Library"))
+    session.add(
+        Library(
+            code="BNU", name_zh="北京师范大学图书馆", name_en="Beijing Normal University Library"
+        )
+    )
     session.commit()

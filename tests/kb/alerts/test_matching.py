@@ -57,7 +57,9 @@ def test_rerunning_collection_and_matching_adds_nothing(session: Session, librar
     assert len(deliveries(session, ai.id)) == 1
     # Re-importing the same record (unchanged, then changed) announces nothing new.
     import_records(session, [bib("r1", "Pattern Recognition and Machine Learning", clc="TP181")])
-    import_records(session, [bib("r1", "Pattern Recognition and Machine Learning (2nd ed.)", clc="TP181")])
+    import_records(
+        session, [bib("r1", "Pattern Recognition and Machine Learning (2nd ed.)", clc="TP181")]
+    )
     assert len(deliveries(session, ai.id)) == 1
 
 
@@ -113,7 +115,17 @@ def test_the_inverted_index_finds_exactly_what_the_nested_loop_finds() -> None:
                 kind, value = TopicKind.KEYWORD, rng.choice(keywords)
             subscriptions.append((subscriber, kind, value))
             index.add(subscriber, kind, value)
-    vocab_words = ["urban", "beekeep", "urban beekeep", "python", "climat", "climat chang", "考研", "三体", "数学"]
+    vocab_words = [
+        "urban",
+        "beekeep",
+        "urban beekeep",
+        "python",
+        "climat",
+        "climat chang",
+        "考研",
+        "三体",
+        "数学",
+    ]
     for _ in range(300):
         topics = set(rng.sample(codes, rng.randint(0, 3)))
         words = set(rng.sample(vocab_words, rng.randint(0, 4)))

@@ -25,7 +25,9 @@ from kb.catalog.search.analysis import contains_cjk
         ("Robots", ["TP24"], []),
     ],
 )
-def test_words_map_to_classes_and_keywords(words: str, codes: list[str], keywords: list[str]) -> None:
+def test_words_map_to_classes_and_keywords(
+    words: str, codes: list[str], keywords: list[str]
+) -> None:
     understood = vocabulary().understand(words)
     assert [t.code for t in understood.topics] == codes
     assert understood.keywords == keywords
@@ -45,7 +47,11 @@ def test_a_clc_number_falls_under_every_broader_class_in_the_vocabulary() -> Non
     assert v.ancestors("TP181.2") == {"T", "TP18", "TP181"}
     assert v.ancestors("I247.55") == {"I", "I2", "I247", "I247.55"}
     assert v.ancestors("K244.07; D9") == {"K", "K2", "K244", "D", "D9"}
-    assert v.ancestors(None) == set() and v.ancestors("123.4") == set() and v.ancestors("NOTACLASS") == set()
+    assert (
+        v.ancestors(None) == set()
+        and v.ancestors("123.4") == set()
+        and v.ancestors("NOTACLASS") == set()
+    )
 
 
 def test_nothing_is_understood_from_filler_words() -> None:
