@@ -118,7 +118,9 @@ class Settings(BaseSettings):
     alerts_lease_seconds: int = Field(
         30, description="leader lease of the alerts worker (one leader among several)"
     )
-    alerts_batch_size: int = Field(500, description="deliveries queued per committed batch")
+    alerts_batch_size: int = Field(
+        500, description="subscribers whose alerts are queued per committed batch"
+    )
 
     # --- e-mail (alerts) ------------------------------------------------------
     smtp_host: str = Field("", description="SMTP server for e-mail alerts; empty = no e-mail")

@@ -140,3 +140,43 @@ def test_the_index_is_built_from_active_subscribers_only(session: Session) -> No
     index = build_index(session)
     assert index.classes["TP18"] == [a.id]
     assert session.scalar(select(func.count()).select_from(AlertDelivery)) == 0
+
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>图书馆新闻</title>
+  <id>urn:lib:news</id>
+  <updated>2026-11-20T08:00:00Z</updated>
+  <entry>
+    <title>讲座：人工智能与数字人文</title>
+    <id>urn:lib:news:1</id>
+    <link href="https://lib.example.org/news/1"/>
+    <updated>2026-11-20T08:00:00Z</updated>
+    <summary>&lt;p&gt;周五下午，总馆报告厅。&lt;/p&gt;</summary>
+  </entry>
+  <entry>
+    <title>Exhibition: Song dynasty ceramics</title>
+    <id>urn:lib:news:2</id>
+    <link href="https://lib.example.org/news/2"/>
+    <updated>2026-11-19T08:00:00Z</updated>
+    <category term="Archaeology"/>
+  </entry>
+</feed>"""
+
+
+def test_feed_entries_become_tagged_items_once(session: Session) -> None:
+    from kb.alerts.items import read_feed
+
+    ai = subscribe(session, "人工智能")
+    digs = subscribe(session, "archaeology", language="en")
+    assert read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode()) == 2
+    assert read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode()) == 0
+    news = {
+        i.title: i
+        for i in session.scalars(select(AlertItem).where(AlertItem.kind == ItemKind.NEWS))
+    }
+    assert news["讲座：人工智能与数字人文"].summary == "周五下午，总馆报告厅。"
+    assert "K85" in news["Exhibition: Song dynasty ceramics"].topics
+    match_pending(session)
+    assert [d.topic for d in deliveries(session, ai.id)] == ["TP18"]
+    assert [d.topic for d in deliveries(session, digs.id)] == ["K85"]
