@@ -127,7 +127,7 @@ def render(
     )
     links.append(all_url)
     subject = head if digest or n > 1 else f"{head} {_title(lines[0].item, lang)}"
-    email = {
+    email: dict[str, object] = {
         "subject": subject[:200],
         "headers": {
             "List-Unsubscribe": f"<{all_url}>",
@@ -226,7 +226,7 @@ def _queue_subscriber(session: Session, subscriber_id: int, now: datetime) -> in
                 .values(status=DeliveryStatus.QUEUED, queued_at=now, channel=subscriber.channel)
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != len(ids):
+            if getattr(claimed, "rowcount", -1) != len(ids):
                 raise _Lost()
     except _Lost:
         return 0

@@ -148,9 +148,7 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
         for _, record_id, library, created in found:
             wanted.setdefault((record_id, library), created)
         record_ids = {rid for rid, _ in wanted}
-        records = {
-            r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))
-        }
+        by_id = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
         announced = {
             record_id: set(libraries or ())
             for record_id, libraries in session.execute(
@@ -161,7 +159,7 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
         }
         rows = []
         for (record_id, library), _created in wanted.items():
-            record = records.get(record_id)
+            record = by_id.get(record_id)
             if record is None or library in announced.get(record_id, {library}):
                 # Gone, announced with its record, or a record from before alerts began
                 # (copies re-written by a re-import are not news).
@@ -200,7 +198,8 @@ def _entry_time(entry: Any) -> datetime | None:
     for name in ("published_parsed", "updated_parsed"):
         value = entry.get(name)
         if value:
-            return datetime(*value[:6], tzinfo=UTC)
+            year, month, day, hour, minute, second = value[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return None
 
 

@@ -22,15 +22,15 @@ def acquire(
     """Take or renew the lease; True when ``holder`` has it for ``seconds`` from now."""
     moment = now or utcnow()
     until = moment + timedelta(seconds=seconds)
-    taken = session.execute(
+    result = session.execute(
         update(AlertLease)
         .where(
             AlertLease.name == name,
             or_(AlertLease.holder == holder, AlertLease.expires_at < moment),
         )
         .values(holder=holder, expires_at=until)
-    ).rowcount
-    if taken:
+    )
+    if getattr(result, "rowcount", 0):
         session.commit()
         return True
     if session.get(AlertLease, name) is not None:

@@ -74,7 +74,7 @@ def _claim(session: Session, limit: int) -> list[tuple[str, dict[str, Any], str 
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    claimed = []
+    claimed: list[tuple[str, dict[str, Any], str | None]] = []
     for row in rows:
         patron = session.get(Patron, row.patron_id)
         address = patron.email if patron is not None else None
