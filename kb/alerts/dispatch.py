@@ -12,7 +12,6 @@ repeated enqueue of the same set a no-op as well.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -232,6 +231,7 @@ def _queue_subscriber(session: Session, subscriber_id: int, now: datetime) -> in
         return 0
     tracked = has_consent(session, subscriber.patron_id)
     text, links, email = render(subscriber, keep, tracked=tracked)
+    buttons = chat_buttons(subscriber, keep)
     digest = hashlib.sha256(",".join(str(i.item.id) for i in keep).encode()).hexdigest()[:20]
     message = enqueue(
         session,
@@ -240,6 +240,7 @@ def _queue_subscriber(session: Session, subscriber_id: int, now: datetime) -> in
         kind="alert" if subscriber.frequency == Frequency.INSTANT else "digest",
         dedupe_key=f"alert:{subscriber.id}:{digest}",
         channel=subscriber.channel,
+        buttons=buttons,
         extra={"links": links, "email": email, "language": subscriber.language},
     )
     session.execute(
@@ -251,14 +252,29 @@ def _queue_subscriber(session: Session, subscriber_id: int, now: datetime) -> in
     return 1
 
 
+def chat_buttons(subscriber: Subscriber, lines: list[Line]) -> list[dict[str, str]]:
+    """One-tap unsubscribe in chat channels: a button per topic of this alert (at most
+    three) and one for everything; the same intent the chat's own buttons send."""
+    lang = subscriber.language
+    ids = {t.value: t.id for t in subscriber.topics}
+    buttons: list[dict[str, str]] = []
+    for topic in dict.fromkeys(line.delivery.topic for line in lines):
+        if topic in ids and len(buttons) < 3:
+            label = value_label(_kind_of(topic), topic, lang)
+            buttons.append(
+                {
+                    "title": f"退订 {label}" if lang == "zh" else f"Stop {label}",
+                    "payload": f'/unsubscribe_alerts{{"alert_topic_id": "{ids[topic]}"}}',
+                }
+            )
+    buttons.append(
+        {
+            "title": "全部退订" if lang == "zh" else "Stop all alerts",
+            "payload": '/unsubscribe_alerts{"alert_topic_id": "all"}',
+        }
+    )
+    return buttons
+
+
 class _Lost(Exception):
     """Another worker queued some of these deliveries first."""
-
-
-def pending_by_subscriber(session: Session) -> dict[int, int]:
-    counts: dict[int, int] = defaultdict(int)
-    for sid in session.scalars(
-        select(AlertDelivery.subscriber_id).where(AlertDelivery.status == DeliveryStatus.PENDING)
-    ):
-        counts[sid] += 1
-    return dict(counts)

@@ -158,3 +158,11 @@ def test_many_new_items_make_one_instant_message_with_the_rest_counted(
     assert text.startswith("New for your alerts: 14 items")
     assert "… and 4 more" in text
     assert "Unsubscribe from Machine learning (TP181):" in text
+    topic_id = sub.topics[0].id
+    assert json.loads(message.body)["buttons"] == [
+        {
+            "title": "Stop Machine learning (TP181)",
+            "payload": f'/unsubscribe_alerts{{"alert_topic_id": "{topic_id}"}}',
+        },
+        {"title": "Stop all alerts", "payload": '/unsubscribe_alerts{"alert_topic_id": "all"}'},
+    ]
