@@ -195,10 +195,11 @@ class ActionAlertCancel(Action):
 
 def _frequency_of(tracker: Tracker) -> Frequency | None:
     value = tracker.get_slot("frequency")
-    try:
-        return Frequency(str(value)) if value else None
-    except ValueError:
-        pass
+    if value:
+        try:
+            return Frequency(str(value))
+        except ValueError:
+            pass
     text = ((tracker.latest_message or {}).get("text") or "").lower()
     for frequency, pattern in FREQUENCY_WORDS:
         if re.search(pattern, text):
