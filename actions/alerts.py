@@ -162,7 +162,11 @@ class ActionAlertConfirm(Action):
                 "抱歉，订阅没有保存成功，请再说一次想订阅的主题。",
                 "Sorry, the subscription was not saved; please name the topics again.",
             )
-            return [SlotSet("alert_stage", None), SlotSet("alert_pending", None)]
+            return [
+                SlotSet("alert_stage", None),
+                SlotSet("alert_pending", None),
+                FollowupAction("action_listen"),
+            ]
         say(
             dispatcher,
             language,

@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--keywords", type=int, default=5_000)
     parser.add_argument("--naive-sample", type=int, default=200)
-    parser.add_argument("--db-items", type=int, default=200)
+    parser.add_argument("--db-items", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--results", type=Path)
     args = parser.parse_args(argv)
