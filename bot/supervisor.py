@@ -1,7 +1,8 @@
-"""Starts, watches and stops the three processes: engine, action server, gateway.
+"""Starts, watches and stops the processes: engine, action server, gateway, and the
+alerts worker.
 
 Each child runs in its own process group so Ctrl-C reaches only the
-supervisor, which then stops the children in order (gateway, actions, engine).
+supervisor, which then stops the children in order (alerts, gateway, actions, engine).
 A child that dies unexpectedly is restarted with backoff. Output lines are
 prefixed with the process name and also written to ``<home>/logs/<name>.log``.
 """
@@ -26,9 +27,9 @@ from sqlalchemy.engine import make_url
 from bot.envs import ENGINE_ENV, engine_process_env
 from kb.settings import REPO_ROOT, Settings
 
-COLORS = {"engine": "\033[35m", "actions": "\033[36m", "gateway": "\033[32m"}
+COLORS = {"engine": "\033[35m", "actions": "\033[36m", "gateway": "\033[32m", "alerts": "\033[33m"}
 RESET = "\033[0m"
-START_TIMEOUT = {"engine": 420.0, "actions": 90.0, "gateway": 60.0}
+START_TIMEOUT = {"engine": 420.0, "actions": 90.0, "gateway": 60.0, "alerts": 30.0}
 
 
 @dataclass
@@ -177,7 +178,17 @@ class Supervisor:
             ),
             Child("actions", actions_cmd, {**app_env, "SANIC_HOST": s.bind_host}, actions_ok),
             Child("gateway", gateway_cmd, app_env, gateway_ok),
+            # Topical alerts: matching, digests, e-mail, feeds (bot/alerts/worker.py says
+            # why it is a process of its own). Healthy while it runs.
+            Child("alerts", [sys.executable, "-m", "bot.alerts"], app_env, self._alive("alerts")),
         ]
+
+    def _alive(self, name: str) -> Callable[[], Awaitable[bool]]:
+        async def alive() -> bool:
+            child = self.children.get(name)
+            return bool(child and child.process and child.process.returncode is None)
+
+        return alive
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -246,7 +257,7 @@ class Supervisor:
         self.stopping = True
         if self._watch is not None:
             self._watch.cancel()
-        for name in ("gateway", "actions", "engine"):
+        for name in ("alerts", "gateway", "actions", "engine"):
             await self._terminate(self.children[name])
 
     async def _terminate(self, child: Child) -> None:

@@ -1,5 +1,16 @@
 """Imports every model so ``Base.metadata`` knows the whole schema (Alembic, tests)."""
 
+from kb.alerts.models import (
+    AlertClick,
+    AlertCursor,
+    AlertDelivery,
+    AlertItem,
+    AlertLease,
+    ConsentEvent,
+    FeedState,
+    Subscriber,
+    SubscriptionTopic,
+)
 from kb.catalog.models import (
     CatalogWord,
     HarvestState,
@@ -28,6 +39,15 @@ from kb.staff.audit import StaffAccess
 from kb.staff.models import StaffMember
 
 __all__ = [
+    "AlertClick",
+    "AlertCursor",
+    "AlertDelivery",
+    "AlertItem",
+    "AlertLease",
+    "ConsentEvent",
+    "FeedState",
+    "Subscriber",
+    "SubscriptionTopic",
     "CatalogWord",
     "ChannelIdentity",
     "Conversation",

@@ -183,6 +183,40 @@ class Settings(BaseSettings):
     link_failures_per_identity: int = Field(5, description="wrong codes per chat and window")
     # Wrong codes typed anywhere while a code is live before that code is burned.
     link_code_guess_budget: int = Field(50, description="wrong codes anywhere per live code")
+    # --- topical alerts ------------------------------------------------------
+    alerts_topics_file: Path | None = Field(
+        None, description="alert topic vocabulary (CLC classes); empty = kb/data/alerts/clc_topics.yml"
+    )
+    alerts_default_timezone: str = Field(
+        "Asia/Shanghai", description="IANA time zone of a subscriber who has not said"
+    )
+    alerts_digest_hour: int = Field(
+        8, description="local hour digests go out until a subscriber's best hour is learned"
+    )
+    alerts_link_days: int = Field(60, description="days unsubscribe and alert links stay valid")
+    alerts_feeds: list[str] = Field(
+        default_factory=list, description="library news/events RSS or Atom feeds: JSON list of URLs"
+    )
+    alerts_feed_minutes: int = Field(30, description="how often the feeds are read")
+    alerts_poll_seconds: int = Field(
+        10, description="how often the alerts worker matches new items and queues due alerts"
+    )
+    alerts_lease_seconds: int = Field(
+        30, description="leader lease of the alerts worker (one leader among several)"
+    )
+    alerts_batch_size: int = Field(
+        500, description="subscribers whose alerts are queued per committed batch"
+    )
+
+    # --- e-mail (alerts) ------------------------------------------------------
+    smtp_host: str = Field("", description="SMTP server for e-mail alerts; empty = no e-mail")
+    smtp_port: int = Field(587, description="SMTP port")
+    smtp_username: str = Field("", description="SMTP login; empty = no login")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password")
+    smtp_from: str = Field("", description="From address of e-mail alerts")
+    smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
+    smtp_tls: bool = Field(False, description="connect with implicit TLS (port 465)")
+    smtp_timeout_seconds: float = Field(30.0, description="limit for one SMTP exchange")
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -23,8 +23,10 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """The catalog search index lives in backend-specific tables (an SQLite FTS5 table
     and its shadow tables, a PostgreSQL tsvector table, a pg_trgm index) that the
-    migrations create by hand; autogenerate must not offer to drop them."""
-    return not (name or "").startswith("catalog_search_")
+    migrations create by hand; autogenerate must not offer to drop them. Nor the
+    alerts worker's APScheduler job store."""
+    # APScheduler's job store table (the alerts worker) is created by APScheduler.
+    return not (name or "").startswith(("catalog_search_", "alert_scheduler_jobs"))
 
 
 def run_migrations_online() -> None:

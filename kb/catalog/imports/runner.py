@@ -80,4 +80,10 @@ def run_import(
     except InputError as error:
         summary.aborted = str(error)
     flush()
+    if summary.added or summary.updated:
+        # Topical alerts: new records and holdings become alert items and are matched
+        # now (kb/alerts); never fails the import.
+        from kb.alerts.items import after_ingestion
+
+        after_ingestion(session)
     return summary

@@ -1,0 +1,3 @@
+from bot.alerts.worker import main
+
+main()

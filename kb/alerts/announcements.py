@@ -1,0 +1,132 @@
+"""Librarians' announcements to a topic audience: preview with the audience count,
+then publish now or at a set time (an item the matcher picks up once it is due)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kb.alerts.items import insert_items
+from kb.alerts.matching import build_index
+from kb.alerts.models import AlertItem, ItemKind
+from kb.alerts.text import keyword_key, terms
+from kb.alerts.vocabulary import vocabulary
+from kb.db import utcnow
+
+
+class AnnouncementError(ValueError):
+    """Something the librarian must fix; the text names the field."""
+
+
+@dataclass
+class Draft:
+    title_zh: str
+    title_en: str
+    text_zh: str = ""
+    text_en: str = ""
+    url: str | None = None
+    topics: list[str] = field(default_factory=list)  # CLC codes or words
+    keywords: list[str] = field(default_factory=list)
+    publish_at: datetime | None = None
+
+    def audience(self) -> dict[str, list[str]]:
+        vocab = vocabulary()
+        codes: list[str] = []
+        keys: list[str] = []
+        for entry in self.topics:
+            if vocab.get(entry.strip().upper()):
+                codes.append(entry.strip().upper())
+                continue
+            understood = vocab.understand(entry)
+            codes += [t.code for t in understood.topics]
+            keys += understood.keywords
+        for word in self.keywords:
+            key = keyword_key(word)
+            if key:
+                keys.append(key)
+        if not codes and not keys:
+            raise AnnouncementError("topics: name at least one topic or keyword of the audience")
+        # No: an announcement for TP18 reaches subscribers of TP18 and of its broader
+        # classes (T), as a new TP18 book would.
+        covering: list[str] = []
+        for code in codes:
+            for c in sorted(vocab.covering(code)):
+                if c not in covering:
+                    covering.append(c)
+        return {
+            "topics": covering,
+            "keywords": sorted(set(keys)),
+            "named": list(dict.fromkeys(codes)),
+        }
+
+    def check(self) -> None:
+        if not self.title_zh.strip() or not self.title_en.strip():
+            raise AnnouncementError("title_zh and title_en: both languages are needed")
+        if self.url and not self.url.startswith(("https://", "http://")):
+            raise AnnouncementError("url: must start with https:// or http://")
+
+
+def preview(session: Session, draft: Draft) -> dict[str, Any]:
+    draft.check()
+    audience = draft.audience()
+    index = build_index(session)
+    count = len(index.audience(audience["topics"], audience["keywords"]))
+    vocab = vocabulary()
+    labels = {
+        lang: [vocab.get(c).label(lang) for c in audience["named"] if vocab.get(c)]  # type: ignore[union-attr]
+        + [f"“{k}”" for k in audience["keywords"]]
+        for lang in ("zh", "en")
+    }
+    return {
+        "audience": count,
+        "topics": audience["named"],
+        "keywords": audience["keywords"],
+        "labels": labels,
+        "preview": {
+            "zh": "\n".join(
+                p for p in ["馆员通知：", draft.title_zh, draft.text_zh, draft.url or ""] if p
+            ),
+            "en": "\n".join(
+                p
+                for p in ["Library announcement:", draft.title_en, draft.text_en, draft.url or ""]
+                if p
+            ),
+        },
+    }
+
+
+def publish(session: Session, draft: Draft, *, staff: str) -> AlertItem:
+    draft.check()
+    audience = draft.audience()
+    when = draft.publish_at or utcnow()
+    if when.tzinfo is None:
+        raise AnnouncementError("publish_at: give a time zone (e.g. 2026-12-01T09:00:00+08:00)")
+    key = f"announcement:{staff}:{utcnow().timestamp()}"
+    insert_items(
+        session,
+        [
+            {
+                "kind": ItemKind.ANNOUNCEMENT,
+                "source_key": key,
+                "title": draft.title_zh.strip(),
+                "title_en": draft.title_en.strip(),
+                "summary": draft.text_zh.strip() or None,
+                "summary_en": draft.text_en.strip() or None,
+                "url": draft.url,
+                "topics": audience["topics"],
+                "terms": sorted(terms(f"{draft.title_zh} {draft.title_en}"))[:100],
+                "audience": audience,
+                "publish_at": when,
+                "created_by": staff[:64],
+            }
+        ],
+    )
+    session.flush()
+    from sqlalchemy import select
+
+    item = session.scalar(select(AlertItem).where(AlertItem.source_key == key))
+    assert item is not None
+    return item

@@ -1,0 +1,48 @@
+"""Consent to engagement tracking (clicks on alert links): a separate opt-in, never
+assumed, revocable. Kept as a history of grant/withdraw events; the latest one counts.
+Withdrawing also deletes the clicks already kept and the send hour learned from them."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from kb.alerts.models import AlertClick, ConsentEvent, Subscriber
+
+PURPOSE = "engagement"
+
+WORDING = {
+    "zh": "允许图书馆统计您点击了哪些通报链接，用来挑选发送时间、改进通报。可随时撤回；撤回后已记录的点击会被删除。",
+    "en": "Let the library count which alert links you open, to pick a better sending time "
+    "and improve alerts. You can withdraw at any time; withdrawing deletes the clicks kept.",
+}
+
+
+def has_consent(session: Session, patron_id: int) -> bool:
+    latest = session.scalar(
+        select(ConsentEvent.granted)
+        .where(ConsentEvent.patron_id == patron_id, ConsentEvent.purpose == PURPOSE)
+        .order_by(ConsentEvent.recorded_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    )
+    return bool(latest)
+
+
+def record(
+    session: Session, patron_id: int, granted: bool, *, source: str, language: str = "zh"
+) -> ConsentEvent:
+    event = ConsentEvent(
+        patron_id=patron_id,
+        purpose=PURPOSE,
+        granted=granted,
+        source=source[:32],
+        wording=WORDING.get(language, WORDING["zh"]) if granted else None,
+    )
+    session.add(event)
+    if not granted:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.patron_id == patron_id))
+        if subscriber is not None:
+            session.execute(delete(AlertClick).where(AlertClick.subscriber_id == subscriber.id))
+            subscriber.best_hour = None
+    session.flush()
+    return event

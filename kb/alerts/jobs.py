@@ -1,0 +1,82 @@
+"""The alerts worker's jobs. APScheduler keeps them in its SQLAlchemy job store by
+reference ("kb.alerts.jobs:cycle"), so they are plain module functions that read the
+settings themselves. Each one first checks that this process still holds the leader
+lease (a fence: a paused ex-leader does nothing)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from kb.alerts import lease
+from kb.alerts.dispatch import queue_due
+from kb.alerts.items import collect_catalog, read_feed
+from kb.alerts.matching import match_pending
+from kb.alerts.models import Frequency
+from kb.db import session_scope
+from kb.settings import get_settings
+
+log = logging.getLogger("refdesk.alerts")
+HOLDER: str | None = None  # set by the worker process
+
+
+def _leader() -> bool:
+    if HOLDER is None:
+        return False
+    with session_scope(get_settings().database_url) as session:
+        return lease.holds(session, HOLDER)
+
+
+def match() -> None:
+    """Items from ingestions the import hook did not see (or that failed there), then
+    matching of every item not matched yet."""
+    if not _leader():
+        return
+    with session_scope(get_settings().database_url) as session:
+        items = collect_catalog(session)
+        written = match_pending(session)
+    if items or written:
+        log.info("alerts: %d new items, %d deliveries", items, written)
+
+
+def _queue(frequency: Frequency) -> None:
+    if not _leader():
+        return
+    with session_scope(get_settings().database_url) as session:
+        queued = queue_due(session, frequency=frequency)
+    if queued:
+        log.info("alerts: %d %s messages queued", queued, frequency.value)
+
+
+def instant() -> None:
+    _queue(Frequency.INSTANT)
+
+
+def daily_digests() -> None:
+    _queue(Frequency.DAILY)
+
+
+def weekly_digests() -> None:
+    _queue(Frequency.WEEKLY)
+
+
+def feeds() -> None:
+    if not _leader():
+        return
+    settings = get_settings()
+    for url in settings.alerts_feeds:
+        try:
+            with session_scope(settings.database_url) as session:
+                made = read_feed(session, url)
+            if made:
+                log.info("alerts: %d new entries from %s", made, url)
+        except Exception:
+            log.exception("alerts: reading feed %s failed", url)
+
+
+def email() -> None:
+    if not _leader():
+        return
+    from kb.alerts.mailer import deliver_queued
+
+    asyncio.run(deliver_queued(get_settings()))

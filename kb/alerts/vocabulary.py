@@ -1,0 +1,148 @@
+"""The controlled vocabulary of alert topics: CLC classes with bilingual labels and the
+words patrons use for them, loaded from ``kb/data/alerts/clc_topics.yml`` (editable;
+``REFDESK_ALERTS_TOPICS_FILE`` points elsewhere)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from kb.alerts.text import STOPWORDS, cjk_phrases, keyword_key
+from kb.catalog.search.analysis import contains_cjk, fold
+
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+BUNDLED = Path(__file__).resolve().parent.parent / "data" / "alerts" / "clc_topics.yml"
+# A CLC number: one or two letters, digits with dots, then optional auxiliary parts
+# (TP18-09, I247.55=6, K25(2)); the class is the part before them.
+_CLC_NUMBER = re.compile(r"([A-Z]{1,2}(?:\d[\d.]*)?)(?:[-=(:\"<].*)?")
+
+
+@dataclass(frozen=True)
+class Topic:
+    code: str
+    zh: str
+    en: str
+    words: tuple[str, ...]
+
+    def label(self, language: str | None) -> str:
+        if language == "en":
+            return f"{self.en} ({self.code})"
+        if language == "zh":
+            return f"{self.zh}（{self.code}）"
+        return f"{self.zh} / {self.en} ({self.code})"
+
+
+@dataclass
+class Understood:
+    """What a patron's words were taken to mean: classes and free keywords."""
+
+    topics: list[Topic] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.topics or self.keywords)
+
+
+class Vocabulary:
+    def __init__(self, topics: list[Topic]):
+        self.topics = {t.code: t for t in topics}
+        # (folded phrase, code), longest first: the longest phrase wins a span.
+        phrases: dict[str, str] = {}
+        for t in topics:
+            for phrase in (t.zh, t.en, *t.words):
+                for part in re.split(r"[、,，]\s*", phrase):
+                    folded = fold(part).strip()
+                    # A phrase that names several classes means the most specific one
+                    # (法律 is in D's label "政治、法律" and is D9 itself).
+                    if folded and (folded not in phrases or len(t.code) > len(phrases[folded])):
+                        phrases[folded] = t.code
+        self._phrases = sorted(phrases.items(), key=lambda p: -len(p[0]))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Vocabulary:
+        data = yaml.safe_load((path or BUNDLED).read_text("utf-8"))
+        topics = []
+        for i, entry in enumerate(data.get("topics") or []):
+            try:
+                code, zh, en = str(entry["code"]), str(entry["zh"]), str(entry["en"])
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"{path or BUNDLED}: topics[{i}] needs code, zh and en") from exc
+            words = tuple(str(w) for w in entry.get("words") or ())
+            topics.append(Topic(code, zh, en, words))
+        return cls(topics)
+
+    def get(self, code: str) -> Topic | None:
+        return self.topics.get(code)
+
+    def ancestors(self, clc: str | None) -> set[str]:
+        """Vocabulary classes a CLC number falls under: TP181.2 → {T, TP18, TP181}."""
+        found: set[str] = set()
+        for number in re.split(r"[;,/\s]+", (clc or "").strip().upper()):
+            match = _CLC_NUMBER.fullmatch(number)
+            if not match:
+                continue
+            code = match.group(1).rstrip(".")
+            for end in range(1, len(code) + 1):
+                if code[:end] in self.topics:
+                    found.add(code[:end])
+        return found
+
+    def covering(self, code: str) -> set[str]:
+        """The class and its broader classes in the vocabulary (a subscriber to TP18
+        wants an item tagged TP181)."""
+        return {c for c in self.topics if code.startswith(c)}
+
+    def find(self, text: str) -> tuple[list[str], str]:
+        """Classes named in ``text`` (longest phrase first) and the text left over."""
+        rest = fold(text or "")
+        codes: list[str] = []
+        for phrase, code in self._phrases:
+            if contains_cjk(phrase):
+                hit = phrase in rest
+                pattern = re.escape(phrase)
+            else:
+                # Word edges are any non-Latin-letter/digit ("python相关" names Python).
+                pattern = r"(?<![a-z0-9])" + re.escape(phrase) + r"(?:s|es)?(?![a-z0-9])"
+                hit = re.search(pattern, rest) is not None
+            if hit:
+                rest = re.sub(pattern, " ", rest)
+                if code not in codes:
+                    codes.append(code)
+        return codes, rest
+
+    def understand(self, text: str) -> Understood:
+        """Map a patron's words ("人工智能和考古", "climate change, AI") to classes and
+        keep what matched no class as free keywords."""
+        result = Understood()
+        for chunk in re.split(r"[,，、;；/]|\s+(?:and|or|&)\s+", text or ""):
+            codes, rest = self.find(chunk)
+            for code in codes:
+                topic = self.topics[code]
+                if topic not in result.topics:
+                    result.topics.append(topic)
+            keys = [keyword_key(p) for p in cjk_phrases(rest)]
+            latin = " ".join(
+                w for w in re.split(r"\s+", re.sub(CJK_RUN, " ", rest)) if w and w not in STOPWORDS
+            )
+            if latin.strip():
+                keys.append(keyword_key(latin))
+            for key in keys:
+                if key and key not in result.keywords:
+                    result.keywords.append(key)
+        return result
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> Vocabulary:
+    return Vocabulary.load(Path(path))
+
+
+def vocabulary() -> Vocabulary:
+    from kb.settings import get_settings
+
+    configured = get_settings().alerts_topics_file
+    return _load(str(configured or BUNDLED))

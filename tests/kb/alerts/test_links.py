@@ -1,0 +1,209 @@
+"""One-tap unsubscribe links (valid, tampered, expired, RFC 8058 one-click), tracked
+links that count only with consent, the send hour learned from clicks, and the
+librarian API (preview with audience, announce, figures)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kb.alerts import consent, tokens
+from kb.alerts.dispatch import queue_due
+from kb.alerts.links import UNSUBSCRIBE, unsubscribe_url
+from kb.alerts.matching import match_pending
+from kb.alerts.models import AlertClick, Subscriber
+from kb.db import utcnow
+from kb.outbound.models import OutboundMessage
+from kb.staff.service import add_staff
+from tests.kb.alerts.conftest import bib, import_records, subscribe
+
+
+@pytest.fixture
+def client(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    from kb.settings import get_settings
+
+    monkeypatch.setenv("REFDESK_DATABASE_URL", db_url)
+    monkeypatch.setenv("REFDESK_PUBLIC_URL", "https://desk.example.org")
+    get_settings.cache_clear()
+    from bot.app import create_app
+
+    with TestClient(create_app(), follow_redirects=False) as c:
+        yield c
+
+
+def path(url: str) -> str:
+    return url.replace("https://desk.example.org", "")
+
+
+def body_of(session: Session, patron_id: int) -> dict[str, object]:
+    message = session.scalar(select(OutboundMessage).where(OutboundMessage.patron_id == patron_id))
+    assert message is not None
+    return json.loads(message.body)
+
+
+def test_tokens_are_opaque_and_refuse_tampering_other_purposes_and_age() -> None:
+    token = tokens.make(UNSUBSCRIBE, {"s": 42, "t": "TP18"}, days=1)
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"TP18" not in raw and b'"s":42' not in raw  # opaque: the ids are encrypted
+    assert tokens.read(token, UNSUBSCRIBE)["s"] == 42
+    tampered = token[:20] + ("A" if token[20] != "A" else "B") + token[21:]
+    for bad in (tampered, token[:-3], "nonsense", ""):
+        with pytest.raises(tokens.TokenInvalid):
+            tokens.read(bad, UNSUBSCRIBE)
+    with pytest.raises(tokens.TokenInvalid):
+        tokens.read(token, "alerts-click")
+    with pytest.raises(tokens.TokenExpired):
+        tokens.read(token, UNSUBSCRIBE, now=utcnow() + timedelta(days=2))
+
+
+def test_an_alert_unsubscribes_from_its_topic_with_one_tap(
+    session: Session, libraries: None, client: TestClient
+) -> None:
+    sub = subscribe(session, "人工智能、宋史")
+    import_records(session, [bib("r1", "人工智能导论", clc="TP18")])
+    queue_due(session)
+    text = str(body_of(session, sub.patron_id)["text"])
+    topic_link = re.search(r"退订「人工智能（TP18）」：(\S+)", text).group(1)  # type: ignore[union-attr]
+    all_link = re.search(r"退订全部通报：(\S+)", text).group(1)  # type: ignore[union-attr]
+    page = client.get(path(topic_link), headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200
+    assert "停止接收：人工智能（TP18）" in page.text and '<form method="post"' in page.text
+    session.expire_all()
+    assert len(session.get(Subscriber, sub.id).topics) == 2  # a GET (link scanners) changes nothing
+    done = client.post(path(topic_link))
+    assert done.status_code == 200 and "已退订" in done.text
+    session.expire_all()
+    assert [t.value for t in session.get(Subscriber, sub.id).topics] == ["K244"]
+    again = client.get(path(topic_link))
+    assert again.status_code == 200 and "已经退订" in again.text
+    # RFC 8058: the mail client POSTs List-Unsubscribe=One-Click to the List-Unsubscribe URL.
+    one_click = client.post(
+        path(all_link),
+        content="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert one_click.status_code == 200
+    session.expire_all()
+    subscriber = session.get(Subscriber, sub.id)
+    assert subscriber.topics == [] and not subscriber.active
+
+
+def test_changed_and_expired_unsubscribe_links_are_refused_clearly(
+    session: Session, client: TestClient
+) -> None:
+    sub = subscribe(session, "人工智能")
+    link = path(unsubscribe_url(sub.id, "TP18"))
+    changed = link[:-6] + ("x" if link[-6] != "x" else "y") + link[-5:]
+    assert client.get(changed).status_code == 404
+    assert client.post(changed).status_code == 404
+    with time_machine.travel(utcnow() + timedelta(days=61)):
+        expired = client.post(link, headers={"Accept-Language": "en"})
+    assert expired.status_code == 410 and "This link has expired" in expired.text
+    session.expire_all()
+    assert len(session.get(Subscriber, sub.id).topics) == 1
+
+
+def test_links_go_straight_to_the_item_without_consent(
+    session: Session, libraries: None, client: TestClient
+) -> None:
+    sub = subscribe(session, "machine learning", language="en")
+    import_records(
+        session,
+        [bib("r1", "Deep Learning", clc="TP181", links=[{"url": "https://example.org/dl"}])],
+    )
+    queue_due(session)
+    body = body_of(session, sub.patron_id)
+    assert "https://example.org/dl" in str(body["text"])
+    assert "/alerts/r/" not in str(body["text"])
+
+
+def test_with_consent_clicks_are_counted_and_teach_the_send_hour_withdrawal_forgets(
+    session: Session, libraries: None, client: TestClient
+) -> None:
+    sub = subscribe(session, "machine learning", language="en", timezone="Asia/Shanghai")
+    consent.record(session, sub.patron_id, True, source="chat", language="en")
+    session.commit()
+    import_records(
+        session,
+        [bib("r1", "Deep Learning", clc="TP181", links=[{"url": "https://example.org/dl"}])],
+    )
+    queue_due(session)
+    tracked = re.search(
+        r"(https://desk\.example\.org/alerts/r/\S+)", str(body_of(session, sub.patron_id)["text"])
+    ).group(1)  # type: ignore[union-attr]
+    for day in range(3):
+        with time_machine.travel(f"2026-12-0{day + 1}T13:15:00+00:00"):  # 21:15 in Shanghai
+            hop = client.get(path(tracked))
+        assert hop.status_code == 302 and hop.headers["location"] == "https://example.org/dl"
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AlertClick)) == 3
+    assert session.get(Subscriber, sub.id).best_hour == 21
+    consent.record(session, sub.patron_id, False, source="chat")
+    session.commit()
+    assert client.get(path(tracked)).headers["location"] == "https://example.org/dl"
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AlertClick)) == 0
+    assert session.get(Subscriber, sub.id).best_hour is None
+    assert not consent.has_consent(session, sub.patron_id)
+
+
+def test_consent_is_never_assumed(session: Session) -> None:
+    sub = subscribe(session, "人工智能")
+    assert not consent.has_consent(session, sub.patron_id)
+
+
+def test_librarians_preview_announce_and_read_figures(
+    session: Session, libraries: None, client: TestClient
+) -> None:
+    key = add_staff(session, "li.wei", library_code="PKU").token
+    session.commit()
+    auth = {"Authorization": f"Bearer {key}"}
+    ai = subscribe(session, "人工智能")
+    broad = subscribe(session, "engineering", language="en")
+    subscribe(session, "宋史")
+    consent.record(session, ai.patron_id, True, source="chat")
+    session.commit()
+    draft = {
+        "title_zh": "人工智能讲座：大模型与图书馆",
+        "title_en": "Talk: large language models and libraries",
+        "text_zh": "周五下午三点，总馆报告厅。",
+        "text_en": "Friday 3 pm, main library lecture hall.",
+        "url": "https://lib.example.org/events/42",
+        "topics": ["TP18"],
+    }
+    assert client.post("/api/alerts/announcements/preview", json=draft).status_code == 401
+    preview = client.post("/api/alerts/announcements/preview", json=draft, headers=auth).json()
+    assert preview["audience"] == 2
+    assert preview["labels"]["zh"] == ["人工智能（TP18）"]
+    assert preview["preview"]["en"].startswith("Library announcement:\nTalk: large language models")
+    bad = client.post(
+        "/api/alerts/announcements/preview", json={**draft, "topics": []}, headers=auth
+    )
+    assert bad.status_code == 400 and "topics" in bad.json()["message"]
+    later = (utcnow() + timedelta(hours=2)).isoformat()
+    made = client.post(
+        "/api/alerts/announcements", json={**draft, "publish_at": later}, headers=auth
+    )
+    assert made.status_code == 201 and made.json()["audience"] == 2
+    assert match_pending(session) == 0  # scheduled: not yet
+    assert match_pending(session, now=utcnow() + timedelta(hours=3)) == 2
+    queue_due(session, now=utcnow() + timedelta(hours=3))
+    assert "馆员通知" in str(body_of(session, ai.patron_id)["text"])
+    assert "Talk: large language models" in str(body_of(session, broad.patron_id)["text"])
+    until = (utcnow() + timedelta(hours=4)).isoformat()
+    figures = client.get(
+        "/api/alerts/stats", params={"lang": "en", "to": until}, headers=auth
+    ).json()
+    rows = {r["topic"]: r for r in figures["topics"]}
+    assert rows["TP18"]["subscribers"] == 1 and rows["TP18"]["consenting_subscribers"] == 1
+    assert rows["announcement"]["queued"] == 2
+    assert "opted in" in figures["note"]
