@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ from kb.settings import Settings
 log = logging.getLogger("refdesk.router")
 
 UNAVAILABLE_REASON = "assistant_unavailable"
+# The shape of a delivery draft token (kb.delivery.drafts.token_for): id.expiry.signature.
+DRAFT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}\.\d{1,12}\.[0-9a-f]{16,64}$")
 # Button payloads must be ones the assistant actually offered in this many recent lines.
 OFFERED_BUTTON_WINDOW = 20
 
@@ -91,7 +94,21 @@ class Router:
         """A button click: the payload goes to the engine only if we offered it."""
         return await self._handle(channel, external_id, title, payload=payload)
 
-    async def _handle(self, channel: str, external_id: str, raw: str, payload: str | None) -> Turn:
+    async def handle_draft(self, channel: str, external_id: str, title: str, token: str) -> Turn:
+        """The web chat opened from an OpenURL page (``/chat?draft=<token>``): start the
+        delivery form pre-filled from that draft, through the same path as any message.
+
+        The payload is built here, never taken from the client, and the token is checked
+        for shape so it cannot carry JSON of its own; the action verifies its signature.
+        """
+        if not DRAFT_TOKEN.match(token):
+            return await self._handle(channel, external_id, title, payload=None)
+        payload = '/request_document{"draft":"' + token + '"}'
+        return await self._handle(channel, external_id, title, payload=payload, trusted=True)
+
+    async def _handle(
+        self, channel: str, external_id: str, raw: str, payload: str | None, trusted: bool = False
+    ) -> Turn:
         started = time.perf_counter()
         cleaned = patron_text.clean(raw, self.settings.max_message_chars)
         if cleaned.empty and payload is None:
@@ -100,7 +117,7 @@ class Router:
             return Turn(0, "", language, [_notice("empty", language)])
 
         async with self._lock(f"{channel}:{external_id}"):
-            received = await self.db.run(_receive, channel, external_id, cleaned, payload)
+            received = await self.db.run(_receive, channel, external_id, cleaned, payload, trusted)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
             if not cleaned.text and received.payload is None:
                 turn.replies.append(_notice("empty", received.language))
@@ -198,13 +215,14 @@ def _receive(
     external_id: str,
     cleaned: patron_text.PatronText,
     payload: str | None,
+    trusted: bool = False,
 ) -> _Received:
     conv = conversation_for(session, channel, external_id)
     language = detect_language(cleaned.text) or conv.language
     if language and language != conv.language:
         conv.language = language
         conv.patron.language = language
-    if payload is not None and not _was_offered(session, conv, payload):
+    if payload is not None and not trusted and not _was_offered(session, conv, payload):
         # Unknown payload (a stale page or a forged frame): treat the click as typed text.
         payload = None
     msg = None
