@@ -43,19 +43,24 @@ _SOFT_INTERRUPTS = {"search_catalog", "check_availability", "more_results", "out
 _COPY = re.compile(
     r"复印|复制|扫描|电子版|pdf|全文|章节|copy|copies|scan|pdf|digital|electronic", re.I
 )
-_LOAN = re.compile(r"借原书|借书|借阅|原书|纸本|\bborrow|\bloan\b|physical|the book itself", re.I)
+# "interlibrary loan" names the service, not a loan of the item.
+_LOAN = re.compile(
+    r"借原书|借书|借阅|原书|纸本|\bborrow|(?<!interlibrary )(?<!inter-library )\bloan\b|"
+    r"physical|the book itself",
+    re.I,
+)
 _EITHER = re.compile(
     r"都行|都可以|均可|随便|either|whichever|any of|both fine|doesn'?t matter", re.I
 )
 _EMAIL_WAY = re.compile(r"邮件|邮箱|电邮|e-?mail|\bmail\b|@", re.I)
 _PICKUP_WAY = re.compile(
-    r"自取|到馆|取书|领取|来拿|去拿|pick ?up|collect|in person|at the desk", re.I
+    r"自取|到馆|取书|领取|来拿|去拿|pick ?(it )?up|collect|in person|at the desk", re.I
 )
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _LABELLED_DOI = re.compile(r"\bdoi\s*[:：]?\s*(\S+)|(?<![\w./])(10\.\S*)", re.IGNORECASE)
 # Words of a request around a reference ("帮我传递这篇", "can you get me") are not a title.
 _REQUEST_WORDS = re.compile(
-    r"帮我|帮忙|麻烦|请|我要|我想|需要|申请|传递|文献|文传|馆际互借|全文|原文|这篇|这本|一篇|一下|"
+    r"再|还|也|就|帮我|帮忙|麻烦|请|我要|我想|需要|申请|传递|文献|文传|馆际互借|全文|原文|这篇|这本|一篇|一下|"
     r"论文|文章|给我|弄|求|获取|\b(can|could|you|please|pls|get|me|this|the|a|an|i|need|want|"
     r"request|article|paper|full|text|pdf|of|for|copy|ill|document|delivery)\b|[\s,.:;!?，。：；！？]",
     re.IGNORECASE,
@@ -150,6 +155,9 @@ def read_reference(
     title/author the model tagged count, plus the text itself if it is an OpenURL or a
     styled reference; the request words around them are not a title.
     """
+    head, colon, rest = text.partition("：") if "：" in text[:20] else text.partition(":")
+    if colon and rest.strip() and len(head) <= 20 and only_request_words(head):
+        text = rest.strip()  # "帮我传递这篇：<reference>"
     result = understand(text)
     citation, problems = result.citation, list(result.problems)
     if not whole_text and not (result.kind == "openurl" or result.style not in (None, "plain")):
