@@ -57,10 +57,11 @@ _PICKUP_WAY = re.compile(
     r"自取|到馆|取书|领取|来拿|去拿|pick ?(it )?up|collect|in person|at the desk", re.I
 )
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_LABELLED_DOI = re.compile(r"\bdoi\s*[:：]?\s*(\S+)|(?<![\w./])(10\.\S*)", re.IGNORECASE)
+# "doi: xyz", or something shaped like a DOI prefix ("10.1038nature") that intake rejected.
+_LABELLED_DOI = re.compile(r"\bdoi\s*[:：]?\s*(\S+)|(?<![\w./-])(10\.\d{4,}\S*)", re.IGNORECASE)
 # Words of a request around a reference ("帮我传递这篇", "can you get me") are not a title.
 _REQUEST_WORDS = re.compile(
-    r"再|还|也|就|帮我|帮忙|麻烦|请|我要|我想|需要|申请|传递|文献|文传|馆际互借|全文|原文|这篇|这本|一篇|一下|"
+    r"再|还|也|就|是|的|帮我|帮忙|麻烦|请|我要|我想|需要|申请|传递|文献|文传|馆际互借|全文|原文|这篇|这本|一篇|一下|"
     r"论文|文章|给我|弄|求|获取|\b(can|could|you|please|pls|get|me|this|the|a|an|i|need|want|"
     r"request|article|paper|full|text|pdf|of|for|copy|ill|document|delivery)\b|[\s,.:;!?，。：；！？]",
     re.IGNORECASE,
