@@ -46,7 +46,9 @@ class ValidateCancelForm(FormValidationAction):
     ) -> list[dict[str, Any]]:
         language = reply_language(tracker)
         text, intent, _, entities = answers.latest(tracker.latest_message)
-        starting = tracker.active_loop_name != "cancel_form"
+        # The engine marks the loop active before validating the first message, so a
+        # form that has not asked anything yet (no requested slot) is starting.
+        starting = tracker.get_slot("requested_slot") is None
         requested = None if starting else tracker.get_slot("requested_slot")
         updates: dict[str, Any] | None
         if starting:

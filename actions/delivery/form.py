@@ -67,7 +67,9 @@ class ValidateDeliveryForm(FormValidationAction):
         # One reading per message, not one per slot: a message answers the question
         # asked (or, when the form starts, pre-fills what the request names).
         language = reply_language(tracker)
-        starting = tracker.active_loop_name != "delivery_form"
+        # The engine marks the loop active before validating the first message, so a
+        # form that has not asked anything yet (no requested slot) is starting.
+        starting = tracker.get_slot("requested_slot") is None
         updates = await self._read(dispatcher, tracker, language, starting)
         if updates is None:
             return []  # another question: the engine rejects the form, rules answer it
