@@ -289,92 +289,90 @@ class ValidateDeliveryForm(FormValidationAction):
 
 
 # --- the form's questions ------------------------------------------------------------
+#
+# After an interruption the engine picks the next question from the domain's static
+# list of slots, not from required_slots, so it may call the asker of a slot that is
+# not needed (dd_detail when the item is complete). Every asker therefore asks the
+# question that is actually next and says which one it asked.
 
 
-class AskCitation(Action):
+class AskDeliverySlot(Action):
+    slot = ""
+
     def name(self) -> str:
-        return "action_ask_dd_citation"
+        return f"action_ask_{self.slot}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-        say(dispatcher, reply_language(tracker), *prompts.CITATION)
-        return []
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        slots = tracker.slots
+        wanted = next((s for s in needed_slots(slots) if slots.get(s) is None), self.slot)
+        asker = ASKERS.get(wanted, self)
+        await asker.ask(dispatcher, tracker, reply_language(tracker))
+        return [] if wanted == self.slot else [SlotSet("requested_slot", wanted)]
+
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+        raise NotImplementedError
 
 
-class AskDetail(Action):
-    def name(self) -> str:
-        return "action_ask_dd_detail"
+class AskCitation(AskDeliverySlot):
+    slot = "dd_citation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-        language = reply_language(tracker)
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+        say(dispatcher, language, *prompts.CITATION)
+
+
+class AskDetail(AskDeliverySlot):
+    slot = "dd_detail"
+
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
         citation = answers.citation_from_json(tracker.get_slot("dd_citation"))
-        missing = citation.missing() if citation else ["title"]
+        missing = (citation.missing() if citation else None) or ["title"]
         known = prompts.citation_lines(citation, language) if citation else []
-        intro = (
-            ("我已记下：" if language == "zh" else "So far I have: ") + "; ".join(known)
-            if known
-            else ""
-        )
-        ask = prompts.DETAIL.get(
-            missing[0], (FIELD_NAMES[missing[0]]["zh"], FIELD_NAMES[missing[0]]["en"])
-        )
-        say(
-            dispatcher,
-            language,
-            "\n".join(filter(None, [intro, ask[0]])),
-            "\n".join(filter(None, [intro, ask[1]])),
-        )
-        return []
+        intro = ("我已记下：" if language == "zh" else "So far I have: ") + "; ".join(known)
+        names = FIELD_NAMES.get(missing[0], FIELD_NAMES["title"])
+        ask = prompts.DETAIL.get(missing[0], (names["zh"], names["en"]))
+        lines = [intro if known else "", ask[0] if language == "zh" else ask[1]]
+        dispatcher.utter_message(text="\n".join(filter(None, lines)))
 
 
-class AskService(Action):
-    def name(self) -> str:
-        return "action_ask_dd_service"
+class AskService(AskDeliverySlot):
+    slot = "dd_service"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-        say(dispatcher, reply_language(tracker), *prompts.SERVICE, buttons=prompts.SERVICE_BUTTONS)
-        return []
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+        say(dispatcher, language, *prompts.SERVICE, buttons=prompts.SERVICE_BUTTONS)
 
 
-class AskDelivery(Action):
-    def name(self) -> str:
-        return "action_ask_dd_delivery"
+class AskDelivery(AskDeliverySlot):
+    slot = "dd_delivery"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-        say(
-            dispatcher, reply_language(tracker), *prompts.DELIVERY, buttons=prompts.DELIVERY_BUTTONS
-        )
-        return []
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+        say(dispatcher, language, *prompts.DELIVERY, buttons=prompts.DELIVERY_BUTTONS)
 
 
-class AskPickup(Action):
-    def name(self) -> str:
-        return "action_ask_dd_pickup"
+class AskPickup(AskDeliverySlot):
+    slot = "dd_pickup"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
         libraries = await in_db(records.lending_libraries)
         buttons = [(zh, en, prompts.answer(code)) for code, zh, en in libraries]
-        say(dispatcher, reply_language(tracker), *prompts.PICKUP, buttons=buttons)
-        return []
+        say(dispatcher, language, *prompts.PICKUP, buttons=buttons)
 
 
-class AskEmail(Action):
-    def name(self) -> str:
-        return "action_ask_dd_email"
+class AskEmail(AskDeliverySlot):
+    slot = "dd_email"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-        say(dispatcher, reply_language(tracker), *prompts.EMAIL)
-        return []
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+        say(dispatcher, language, *prompts.EMAIL)
 
 
-class AskConfirm(Action):
-    def name(self) -> str:
-        return "action_ask_dd_confirm"
+class AskConfirm(AskDeliverySlot):
+    slot = "dd_confirm"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-        language = reply_language(tracker)
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
         citation = answers.citation_from_json(tracker.get_slot("dd_citation"))
         if citation is None:
-            return []
+            return
         pickup = tracker.get_slot("dd_pickup")
         pickup_name = await in_db(records.library_name, pickup, language) if pickup else None
         text = prompts.summary(
@@ -386,4 +384,9 @@ class AskConfirm(Action):
             language,
         )
         say(dispatcher, language, text, text, buttons=prompts.CONFIRM_BUTTONS)
-        return []
+
+
+ASKERS: dict[str, AskDeliverySlot] = {
+    cls.slot: cls()
+    for cls in (AskCitation, AskDetail, AskService, AskDelivery, AskPickup, AskEmail, AskConfirm)
+}
