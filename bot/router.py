@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ from kb.settings import Settings
 log = logging.getLogger("refdesk.router")
 
 UNAVAILABLE_REASON = "assistant_unavailable"
+# The shape of a delivery draft token (kb.delivery.drafts.token_for): id.expiry.signature.
+DRAFT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}\.\d{1,12}\.[0-9a-f]{16,64}$")
 # Button payloads must be ones the assistant actually offered in this many recent lines.
 OFFERED_BUTTON_WINDOW = 20
 
@@ -94,6 +97,18 @@ class Router:
     async def handle_menu(self, channel: str, external_id: str, title: str, payload: str) -> Turn:
         """A channel's own menu (WeChat custom menu): the channel verified the request and
         the library configured the payload, so it goes to the engine as it is."""
+        return await self._handle(channel, external_id, title, payload=payload, trusted=True)
+
+    async def handle_draft(self, channel: str, external_id: str, title: str, token: str) -> Turn:
+        """The web chat opened from an OpenURL page (``/chat?draft=<token>``): start the
+        delivery form pre-filled from that draft, through the same path as any message.
+
+        The payload is built here, never taken from the client, and the token is checked
+        for shape so it cannot carry JSON of its own; the action verifies its signature.
+        """
+        if not DRAFT_TOKEN.match(token):
+            return await self._handle(channel, external_id, title, payload=None)
+        payload = '/request_document{"draft":"' + token + '"}'
         return await self._handle(channel, external_id, title, payload=payload, trusted=True)
 
     async def _handle(

@@ -3,6 +3,7 @@
 Frames are JSON text. Client -> server:
   {"type": "message", "text": "...", "id": "<client id>"}
   {"type": "button", "title": "...", "payload": "/intent", "id": "<client id>"}
+  {"type": "draft", "token": "<OpenURL draft token>", "title": "..."}   from /chat?draft=
   {"type": "ping"}
 Server -> client:
   {"type": "session", "session": "<token>", "resumed": bool}   first frame
@@ -131,7 +132,7 @@ async def chat_socket(ws: WebSocket) -> None:
             if frame["type"] == "ping":
                 await send({"type": "pong"})
                 continue
-            text = frame.get("title") if frame["type"] == "button" else frame["text"]
+            text = frame["title"] if frame["type"] in ("button", "draft") else frame["text"]
             retry_after = await state.limits.message_allowed(key)
             if retry_after is not None:
                 # Not processed, not lost: the frame carries the text back to the input box.
@@ -144,7 +145,11 @@ async def chat_socket(ws: WebSocket) -> None:
             echo = {"type": "message", "speaker": "patron", "text": text, "id": frame.get("id")}
             await state.hub.publish(key, echo)
             await send({"type": "typing", "on": True})
-            if frame["type"] == "button":
+            if frame["type"] == "draft":
+                turn = await state.router.handle_draft(
+                    CHANNEL, token, frame["title"], frame["token"]
+                )
+            elif frame["type"] == "button":
                 turn = await state.router.handle_button(
                     CHANNEL, token, frame["title"], frame["payload"]
                 )
@@ -182,4 +187,8 @@ def _parse_frame(raw: str) -> dict[str, Any] | str:
         if not isinstance(frame.get("payload"), str) or not isinstance(frame.get("title"), str):
             return "'title' and 'payload' must be strings"
         return frame
-    return f"unknown frame type {kind!r} (expected message, button or ping)"
+    if kind == "draft":
+        if not isinstance(frame.get("token"), str) or not isinstance(frame.get("title"), str):
+            return "'token' and 'title' must be strings"
+        return frame
+    return f"unknown frame type {kind!r} (expected message, button, draft or ping)"

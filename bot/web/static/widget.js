@@ -17,10 +17,11 @@
   var L = {
     zh: { title: "图书馆咨询台", placeholder: "输入您的问题…", send: "发送", open: "咨询", close: "关闭",
           connecting: "正在连接…", reconnecting: "连接中断，正在重连…", typing: "正在输入…", you: "我",
-          bot: "助手", librarian: "馆员", system: "系统" },
+          bot: "助手", librarian: "馆员", system: "系统", draft: "继续链接中的文献传递申请" },
     en: { title: "Library reference desk", placeholder: "Type your question…", send: "Send", open: "Ask us",
           close: "Close", connecting: "Connecting…", reconnecting: "Connection lost, reconnecting…",
-          typing: "typing…", you: "You", bot: "Assistant", librarian: "Librarian", system: "System" }
+          typing: "typing…", you: "You", bot: "Assistant", librarian: "Librarian", system: "System",
+          draft: "Continue my request from the link" }
   }[lang];
   var STORE = "refdesk-session:" + origin.host;
   var wsUrl = (origin.protocol === "https:" ? "wss://" : "ws://") + origin.host + "/ws/chat";
@@ -107,6 +108,9 @@
   }
 
   var ws = null, retry = 0, queue = [], ownIds = {}, typingTimer = null;
+  // Opened from an OpenURL page (/chat?draft=TOKEN): start the delivery request from the
+  // draft once, then drop the token from the address so a reload does not resend it.
+  var draft = new URLSearchParams(location.search).get("draft");
 
   function scroll() { log.scrollTop = log.scrollHeight; }
 
@@ -136,7 +140,7 @@
     frame.id = Math.random().toString(36).slice(2);
     if (frame.type !== "ping") {
       ownIds[frame.id] = true;
-      render({ speaker: "patron", text: frame.type === "button" ? frame.title : frame.text });
+      render({ speaker: "patron", text: frame.type === "message" ? frame.text : frame.title });
     }
     var data = JSON.stringify(frame);
     if (ws && ws.readyState === 1) ws.send(data); else { queue.push(data); connect(); }
@@ -157,6 +161,13 @@
         if (fresh || !m.resumed) log.textContent = "";
         setStatus("");
         while (queue.length && ws.readyState === 1) ws.send(queue.shift());
+        if (draft) {
+          var params = new URLSearchParams(location.search);
+          params.delete("draft");
+          history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : "") + location.hash);
+          sendFrame({ type: "draft", token: draft, title: L.draft });
+          draft = null;
+        }
       } else if (m.type === "history") {
         log.textContent = "";
         m.messages.forEach(render);
