@@ -1,5 +1,6 @@
 """Imports every model so ``Base.metadata`` knows the whole schema (Alembic, tests)."""
 
+from kb.acquisitions.models import PurchaseSuggestion, PurchaseSupporter
 from kb.catalog.models import (
     CatalogWord,
     HarvestState,
@@ -18,12 +19,15 @@ from kb.delivery.models import (
     TicketCounter,
 )
 from kb.faq.models import FaqAnswer
+from kb.feedback.models import Feedback
 from kb.ils.models import IlsAccountEvent
+from kb.ils.prompts import PinPrompt
 from kb.outbound.models import OutboundMessage
 from kb.patrons.models import ChannelIdentity, Patron
 from kb.questions.models import ReferenceQuestion
 from kb.staff.audit import StaffAccess
 from kb.staff.models import StaffMember
+from kb.subjects.models import SubjectLibrarian
 
 __all__ = [
     "CatalogWord",
@@ -32,6 +36,7 @@ __all__ = [
     "DeliveryEvent",
     "DeliveryRequest",
     "FaqAnswer",
+    "Feedback",
     "HarvestState",
     "Holding",
     "IlsAccountEvent",
@@ -39,6 +44,9 @@ __all__ = [
     "Message",
     "OutboundMessage",
     "Patron",
+    "PinPrompt",
+    "PurchaseSuggestion",
+    "PurchaseSupporter",
     "Record",
     "RecordIdentifier",
     "ReferenceQuestion",
@@ -46,6 +54,7 @@ __all__ = [
     "RotaEntry",
     "StaffAccess",
     "StaffMember",
+    "SubjectLibrarian",
     "SuppliedFile",
     "TicketCounter",
 ]
