@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot import delivery, health
+from bot import delivery, health, services
 from bot.state import build_state
 from bot.web import chat
 from kb.settings import Settings, get_settings
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(chat.router)
     delivery.install(app)
+    services.install(app)
 
     @app.get("/", include_in_schema=False)
     async def root(request: Request) -> RedirectResponse:

@@ -13,6 +13,7 @@ from bot.engine_client import EngineClient
 from bot.hub import Hub
 from bot.metrics import Metrics
 from bot.router import Router
+from bot.services.ils import IlsDesk
 from kb.settings import Settings
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -27,6 +28,7 @@ class AppState:
     hub: Hub
     metrics: Metrics
     templates: Jinja2Templates
+    ils: IlsDesk
 
     @staticmethod
     @cache
@@ -36,6 +38,7 @@ class AppState:
     async def close(self) -> None:
         await self.router.close()
         await self.engine.close()
+        await self.ils.close()
 
 
 def build_state(settings: Settings) -> AppState:
@@ -44,12 +47,16 @@ def build_state(settings: Settings) -> AppState:
         settings.engine_url, settings.engine_token, settings.engine_timeout_seconds
     )
     metrics = Metrics()
+    ils = IlsDesk(settings)
+    router = Router(settings, db, engine, metrics)
+    router.ils = ils
     return AppState(
         settings=settings,
         db=db,
         engine=engine,
-        router=Router(settings, db, engine, metrics),
+        router=router,
         hub=Hub(),
         metrics=metrics,
         templates=Jinja2Templates(directory=str(WEB / "templates")),
+        ils=ils,
     )

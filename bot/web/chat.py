@@ -31,6 +31,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from bot import texts
 from bot.replies import Reply
 from bot.state import AppState
+from kb.ils.prompts import PIN_HIDDEN
 from kb.conversations import find_conversation, recent_messages
 from kb.language import detect_language
 
@@ -126,6 +127,8 @@ async def chat_socket(ws: WebSocket) -> None:
                 await send({"type": "pong"})
                 continue
             text = frame.get("title") if frame["type"] == "button" else frame["text"]
+            if frame["type"] == "message" and await state.router.expects_pin(CHANNEL, token):
+                text = PIN_HIDDEN  # other tabs must not see a PIN
             echo = {"type": "message", "speaker": "patron", "text": text, "id": frame.get("id")}
             await state.hub.publish(key, echo)
             await send({"type": "typing", "on": True})
