@@ -33,9 +33,9 @@ from kb.conversations import (
     Message,
     Speaker,
     conversation_for,
+    find_conversation,
     record_message,
 )
-from kb.conversations import find_conversation
 from kb.ils.prompts import PIN_HIDDEN, PendingPin, drop_pin_prompt, pin_expected, take_pin_prompt
 from kb.language import detect_language
 from kb.questions import leave_question

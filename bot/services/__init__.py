@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bot.services import ils_api, staff_api
-
 
 def install(app: FastAPI) -> None:
+    # Imported here: bot.router imports bot.services.ils, and these import bot.state.
+    from bot.services import ils_api, staff_api
+
     app.include_router(ils_api.router)
     app.include_router(staff_api.router)

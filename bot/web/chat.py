@@ -31,8 +31,8 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from bot import texts
 from bot.replies import Reply
 from bot.state import AppState
-from kb.ils.prompts import PIN_HIDDEN
 from kb.conversations import find_conversation, recent_messages
+from kb.ils.prompts import PIN_HIDDEN
 from kb.language import detect_language
 
 log = logging.getLogger("refdesk.web")
