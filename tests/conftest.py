@@ -135,12 +135,23 @@ def session(db_url: str) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Engine + action server + gateway started by `refdesk up`, shared by the session."""
+    """Engine + action server + gateway started by `refdesk up`, shared by the session.
+
+    Its library system is the SIP2 fixture server (``stack.sip2``), so patron
+    account features work as against a real ILS."""
+    from tests.support.sip2 import Sip2Thread
     from tests.support.stack import start_stack
 
-    s = start_stack(tmp_path_factory.mktemp("stack"))
+    sip2 = Sip2Thread().start()
+    try:
+        s = start_stack(tmp_path_factory.mktemp("stack"), extra_env=sip2.env())
+    except BaseException:
+        sip2.stop()
+        raise
+    s.sip2 = sip2  # type: ignore[attr-defined]
     yield s
     s.stop()
+    sip2.stop()
 
 
 @pytest.fixture

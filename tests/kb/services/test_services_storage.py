@@ -136,9 +136,8 @@ def test_subject_directory_loads_once_finds_fields_and_validates_edits(
         ({"key": "z", "name_zh": "Z", "name_en": "Z", "subjects_en": ["art"], "phone": "1",
           "languages": ["fr"]}, "languages"),
     ):  # fmt: skip
-        with pytest.raises(subjects.SubjectError, match=message):
-            with session.begin_nested():
-                subjects.save_librarian(session, bad, editor="admin")
+        with pytest.raises(subjects.SubjectError, match=message), session.begin_nested():
+            subjects.save_librarian(session, bad, editor="admin")
     with pytest.raises(subjects.LibrarianNotFound):
         subjects.save_librarian(session, {}, editor="admin", key="nobody")
     subjects.delete_librarian(session, "music-he")
