@@ -39,6 +39,23 @@ def _fold(text: str | None) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
+def _words(text: str | None) -> set[str]:
+    return {
+        w
+        for w in re.findall(r"\w+", unicodedata.normalize("NFKC", text or "").casefold())
+        if len(w) > 1
+    }
+
+
+def same_author(wanted: str, recorded: str) -> bool:
+    """ "Ursula K. Le Guin" is "Le Guin, Ursula K."; 刘慈欣 is 刘慈欣 著."""
+    a, b = _fold(wanted), _fold(recorded)
+    if a and b and (a in b or b in a):
+        return True
+    wa, wb = _words(wanted), _words(recorded)
+    return bool(wa and wb and (wa <= wb or wb <= wa))
+
+
 def match_key(title: str, author: str | None) -> str:
     return (_fold(title) + "|" + _fold(author))[:200]
 
@@ -72,7 +89,7 @@ def held_in_catalog(
             titles.append(f"{hit.record.title} {hit.record.subtitle}")
         if wanted not in {_fold(t) for t in titles}:
             continue
-        if who and not any(who in _fold(a) or _fold(a) in who for a in hit.record.authors):
+        if who and not any(same_author(author or "", a) for a in hit.record.authors):
             continue
         return HeldCopy(hit.record.id, hit.record.title, hit.record.authors, hit.availability)
     return None

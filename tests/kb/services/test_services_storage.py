@@ -46,6 +46,12 @@ def test_purchase_suggestions_duplicates_decisions_and_notices(
         sender_id=first.sender_id, language="zh",
     )  # fmt: skip
     assert by_isbn.kind == "held"
+    # Authors as catalogs write them ("Le Guin, Ursula K.") match as patrons type them.
+    inverted = acquisitions.suggest_purchase(
+        session, title="The Left Hand of Darkness", author="Ursula K. Le Guin", isbn=None,
+        reason=None, sender_id=first.sender_id, language="zh",
+    )  # fmt: skip
+    assert inverted.kind == "held"
     assert acquisitions.list_suggestions(session) == []
 
     # New, then the same item again (other spelling, no author): joined, not duplicated.
