@@ -11,6 +11,7 @@ and renewals over its internal API (:mod:`bot.services.ils_api`).
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -268,7 +269,7 @@ def _renew_line(result: dict[str, Any], language: str) -> str:
     return _pick(language, f"✗ 《{title}》没有续借：{zh}", f"✗ {title}: not renewed — {en}")
 
 
-class _AccountAction(Action):
+class _AccountAction(Action, ABC):
     purpose = "my_account"
 
     async def run(
@@ -285,10 +286,10 @@ class _AccountAction(Action):
             events.append(SlotSet("library_barcode", None))
         return events + await self.verified(dispatcher, tracker, language, login)
 
+    @abstractmethod
     async def verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str, login: str | None
-    ) -> list[dict[str, Any]]:
-        raise NotImplementedError
+    ) -> list[dict[str, Any]]: ...
 
     async def call(
         self,

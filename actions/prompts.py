@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -44,8 +45,10 @@ PROMPTS = {
 }
 
 
-class _Prompt(Action):
-    slot = ""
+class _Prompt(Action, ABC):
+    @property
+    @abstractmethod
+    def slot(self) -> str: ...
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"
