@@ -70,8 +70,23 @@ def _why(hit: SearchHit, topic: str, language: str) -> list[tuple[str, str]]:
     return reasons
 
 
+def _candidates(
+    session: Session, queries: list[ParsedQuery | str], exclude: set[int]
+) -> list[SearchHit]:
+    """The hits of the first query that finds something besides the excluded records."""
+    for query in queries:
+        hits = [
+            h
+            for h in search(session, query, page_size=CANDIDATES).hits
+            if h.record.id not in exclude
+        ]
+        if hits:
+            return hits
+    return []
+
+
 def recommend(session: Session, topic: str, like: str | None, language: str) -> Recommendation:
-    query: ParsedQuery | str = topic
+    queries: list[ParsedQuery | str] = [topic] if topic else []
     exclude: set[int] = set()
     found_like = None
     if like:
@@ -80,17 +95,17 @@ def recommend(session: Session, topic: str, like: str | None, language: str) -> 
             record = base.hits[0].record
             found_like = record.title
             exclude.add(record.id)
-            words = record.subjects[:3] or record.authors[:1]
-            if words:
-                query = ParsedQuery(text=" ".join(words), keywords=" ".join(words))
-                topic = topic or words[0]
-    if not topic and isinstance(query, str):
-        return Recommendation(topic, found_like, [])
-    page = search(session, query, page_size=CANDIDATES)
+            # Its subjects together, then one by one, then its author.
+            words = [*record.subjects[:3], *record.authors[:1]]
+            queries = [
+                ParsedQuery(text=w, keywords=w)
+                for w in [" ".join(record.subjects[:3]), *words]
+                if w
+            ] + queries
+            topic = topic or (record.subjects[0] if record.subjects else "")
+    hits = _candidates(session, queries, exclude)
     scored = []
-    for rank, hit in enumerate(page.hits):
-        if hit.record.id in exclude:
-            continue
+    for rank, hit in enumerate(hits):
         score = CANDIDATES - rank
         if any(a.available for a in hit.availability) or hit.record.links:
             score += 8
