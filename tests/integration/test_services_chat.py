@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.acquisitions import PurchaseSuggestion
-from kb.conversations import Conversation, Message
+from kb.conversations import find_conversation
 from kb.feedback import Feedback, FeedbackKind
 from kb.outbound import OutboundMessage
 from kb.outbound.service import body_of
@@ -119,12 +119,8 @@ async def test_the_pin_is_never_echoed_stored_or_logged(stack, chat: ChatClient)
     assert not any(pin in str(f) or PIN_A in str(f) for f in seen_elsewhere)
 
     with stack.db() as session:
-        conv = session.scalar(
-            select(Conversation)
-            .join(Message)
-            .where(Message.text == "[PIN hidden]")
-            .order_by(Conversation.id.desc())
-        )
+        conv = find_conversation(session, "web", chat.session)
+        assert conv is not None
         lines = [(m.text, m.payload) for m in conv.messages]
     assert sum(1 for text, _ in lines if text == "[PIN hidden]") == 2
     assert not any(pin in str(line) or PIN_A in str(line) for line in lines)
