@@ -62,4 +62,7 @@ class _Prompt(Action, ABC):
 
 
 for _slot in PROMPTS:
-    globals()[f"Ask_{_slot}"] = type(f"Ask_{_slot}", (_Prompt,), {"slot": _slot})
+    # A real module attribute with this module's name: the action server's workers pickle it.
+    globals()[f"Ask_{_slot}"] = type(
+        f"Ask_{_slot}", (_Prompt,), {"slot": _slot, "__module__": __name__}
+    )
