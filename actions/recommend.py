@@ -97,11 +97,12 @@ def recommend(session: Session, topic: str, like: str | None, language: str) -> 
             exclude.add(record.id)
             # Its subjects together, then one by one, then its author.
             words = [*record.subjects[:3], *record.authors[:1]]
-            queries = [
+            similar: list[ParsedQuery | str] = [
                 ParsedQuery(text=w, keywords=w)
                 for w in [" ".join(record.subjects[:3]), *words]
                 if w
-            ] + queries
+            ]
+            queries = similar + queries
             topic = topic or (record.subjects[0] if record.subjects else "")
     hits = _candidates(session, queries, exclude)
     scored = []
