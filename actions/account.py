@@ -117,7 +117,10 @@ async def ask_pin(
     """Leave the PIN prompt for the gateway, then ask for the PIN (masked in the widget)."""
     language = reply_language(tracker)
     ttl = timedelta(minutes=get_settings().ils_session_idle_minutes)
-    if not await in_db(expect_pin, tracker.sender_id, barcode, purpose, ttl):
+    placed = await in_db(
+        lambda session: expect_pin(session, tracker.sender_id, barcode, purpose, ttl=ttl)
+    )
+    if not placed:
         say(
             dispatcher,
             language,
