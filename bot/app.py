@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot import alerts, channels, delivery, health, limits
+from bot import alerts, channels, delivery, health, limits, services
 from bot.channels import wechat
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.state import build_state
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits.install(app, state.limits)
     wechat.install(app)
     alerts.install(app)
+    services.install(app)
 
     @app.get("/", include_in_schema=False)
     async def root(request: Request) -> RedirectResponse:

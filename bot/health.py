@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from bot.metrics import read_service_counts
 from bot.state import AppState
 
 router = APIRouter()
@@ -57,4 +58,5 @@ async def healthz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     state: AppState = request.app.state.refdesk
+    await state.db.run(read_service_counts, state.metrics.services)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -2,7 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.orm import Session
+
+
+class ServiceCounts(Collector):
+    """Counts kept in the database by the patron services (feedback, purchase suggestions),
+    read at each scrape (:func:`read_service_counts`), since the action server writes them."""
+
+    def __init__(self) -> None:
+        self.feedback: dict[str, int] = {}
+        self.suggestions: dict[str, int] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        feedback = CounterMetricFamily(
+            "refdesk_feedback", "Feedback patrons left in chat, by kind", labels=["kind"]
+        )
+        for kind, n in sorted(self.feedback.items()):
+            feedback.add_metric([kind], n)
+        yield feedback
+        suggestions = GaugeMetricFamily(
+            "refdesk_purchase_suggestions", "Purchase suggestions by status", labels=["status"]
+        )
+        for status, n in sorted(self.suggestions.items()):
+            suggestions.add_metric([status], n)
+        yield suggestions
+
+
+def read_service_counts(session: Session, counts: ServiceCounts) -> None:
+    from sqlalchemy import func, select
+
+    from kb.acquisitions import PurchaseSuggestion, SuggestionStatus
+    from kb.feedback import counts_by_kind
+
+    counts.feedback = counts_by_kind(session)
+    found = dict(
+        session.execute(
+            select(PurchaseSuggestion.status, func.count()).group_by(PurchaseSuggestion.status)
+        ).all()
+    )
+    counts.suggestions = {s.value: int(found.get(s, 0)) for s in SuggestionStatus}
 
 
 class Metrics:
@@ -33,6 +76,8 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.services = ServiceCounts()
+        self.registry.register(self.services)
         self.connections = Gauge(
             "refdesk_websocket_connections",
             "Open web-chat WebSocket connections",

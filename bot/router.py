@@ -9,6 +9,7 @@ message is kept as a question for a librarian, so nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -25,14 +26,17 @@ from bot.db import Database
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
 from bot.metrics import Metrics
 from bot.replies import Button, Reply
+from bot.services.ils import CANCELLED, UNAVAILABLE, IlsDesk
 from kb.conversations import (
     Conversation,
     ConversationMode,
     Message,
     Speaker,
     conversation_for,
+    find_conversation,
     record_message,
 )
+from kb.ils.prompts import PIN_HIDDEN, PendingPin, drop_pin_prompt, pin_expected, take_pin_prompt
 from kb.language import detect_language
 from kb.questions import leave_question
 from kb.settings import Settings
@@ -44,6 +48,9 @@ UNAVAILABLE_REASON = "assistant_unavailable"
 DRAFT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}\.\d{1,12}\.[0-9a-f]{16,64}$")
 # Button payloads must be ones the assistant actually offered in this many recent lines.
 OFFERED_BUTTON_WINDOW = 20
+# Typed instead of a PIN, these leave the PIN prompt (anything else is taken as the PIN).
+_CANCEL_WORDS = {"取消", "算了", "不要了", "不用了", "退出", "不登录了", "cancel", "stop", "quit",
+                 "nevermind", "nvm", "exit", "no"}  # fmt: skip
 
 
 @dataclass
@@ -64,6 +71,9 @@ class _Received:
     language: str | None
     message_id: int | None
     payload: str | None  # a button payload we offered, else None
+    # Set when this message answered a PIN prompt: it is the PIN (or "cancel").
+    pin_prompt: PendingPin | None = None
+    pin_cancelled: bool = False
 
 
 class Router:
@@ -76,6 +86,7 @@ class Router:
         self.metrics = metrics
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._actions_http = httpx.AsyncClient(base_url=settings.actions_url, timeout=2.0)
+        self.ils: IlsDesk | None = None  # set by bot.state: verifies PINs
 
     async def close(self) -> None:
         await self._actions_http.aclose()
@@ -86,6 +97,23 @@ class Router:
             lock = asyncio.Lock()
             self._locks[key] = lock
         return lock
+
+    async def expects_pin(self, channel: str, external_id: str) -> bool:
+        """Is the next typed message of this conversation a PIN? (Then nobody may echo it.)"""
+
+        def check(session: Session) -> bool:
+            conv = find_conversation(session, channel, external_id)
+            return conv is not None and pin_expected(session, conv.id)
+
+        return await self.db.run(check)
+
+    async def _verify_pin(self, received: _Received, pin: str) -> str:
+        if received.pin_cancelled:
+            return CANCELLED
+        if self.ils is None:
+            return UNAVAILABLE
+        assert received.pin_prompt is not None
+        return await self.ils.verify(received.sender_id, received.pin_prompt.barcode, pin)
 
     async def handle_text(self, channel: str, external_id: str, raw: str) -> Turn:
         return await self._handle(channel, external_id, raw, payload=None)
@@ -154,6 +182,13 @@ class Router:
                 return turn
 
             engine_text = received.payload or _no_intent_injection(cleaned.text)
+            kept_text = cleaned.text
+            if received.pin_prompt is not None:
+                # The PIN goes to the ILS and nowhere else: the engine hears the outcome.
+                login = await self._verify_pin(received, cleaned.text)
+                engine_text = "/" + received.pin_prompt.purpose + json.dumps({"ils_login": login})
+                kept_text = PIN_HIDDEN
+            del cleaned
             try:
                 reply = await self.engine.send(
                     received.sender_id,
@@ -169,14 +204,14 @@ class Router:
                 )
                 self.metrics.errors.labels(kind).inc()
                 self.metrics.turns.labels(channel, "unavailable").inc()
-                ref = await self.db.run(_keep_for_librarian, received.conversation_id, cleaned.text)
+                ref = await self.db.run(_keep_for_librarian, received.conversation_id, kept_text)
                 turn.replies.append(_unavailable(received.language, ref))
                 return turn
 
             outcome = "fallback" if reply.intent == "nlu_fallback" else "answered"
             if outcome == "fallback":
                 self.metrics.fallbacks.labels(channel).inc()
-            bot_replies = [Reply.from_engine(m) for m in reply.messages]
+            bot_replies = _replies(reply.messages)
             if not bot_replies and not reply.paused:
                 bot_replies = [
                     Reply(
@@ -196,6 +231,23 @@ class Router:
         except httpx.HTTPError:
             return False
         return resp.status_code == 200
+
+
+def _replies(messages: list[dict[str, Any]]) -> list[Reply]:
+    """The engine's messages as replies; a custom-only message (Rasa sends the custom part
+    of a message on its own) belongs to the message before it."""
+    replies: list[Reply] = []
+    for m in messages:
+        reply = Reply.from_engine(m)
+        if replies and not reply.text and not reply.buttons and reply.custom:
+            replies[-1].custom = {**(replies[-1].custom or {}), **reply.custom}
+            continue
+        replies.append(reply)
+    return replies
+
+
+def _is_cancel(text: str) -> bool:
+    return re.sub(r"[\s\W_]+", "", text.casefold()) in _CANCEL_WORDS
 
 
 def _no_intent_injection(text: str) -> str:
@@ -243,17 +295,38 @@ def _receive(
     if payload is not None and not trusted and not _was_offered(session, conv, payload):
         # Unknown payload (a stale page or a forged frame): treat the click as typed text.
         payload = None
+    prompt, cancelled = None, False
+    if payload is None and cleaned.text:
+        prompt = take_pin_prompt(session, conv.id)
+        cancelled = prompt is not None and _is_cancel(cleaned.text)
+    else:
+        drop_pin_prompt(session, conv.id)  # a button click leaves the PIN prompt
+    language = conv.language
+    if prompt is None or cancelled:  # the language of a PIN says nothing
+        language = detect_language(cleaned.text) or conv.language
+    if language and language != conv.language:
+        conv.language = language
+        conv.patron.language = language
     msg = None
     if cleaned.text:
         msg = record_message(
             session,
             conv,
             Speaker.PATRON,
-            cleaned.text,
+            PIN_HIDDEN if prompt is not None and not cancelled else cleaned.text,
             original_length=cleaned.original_length if cleaned.truncated else None,
             payload={"button": True} if payload is not None else None,
         )
-    return _Received(conv.id, conv.sender_id, conv.mode, language, msg.id if msg else None, payload)
+    return _Received(
+        conv.id,
+        conv.sender_id,
+        conv.mode,
+        language,
+        msg.id if msg else None,
+        payload,
+        pin_prompt=prompt,
+        pin_cancelled=cancelled,
+    )
 
 
 def _was_offered(session: Session, conv: Conversation, payload: str) -> bool:

@@ -15,6 +15,7 @@ from bot.hub import Hub
 from bot.limits import Limits
 from bot.metrics import Metrics
 from bot.router import Router
+from bot.services.ils import IlsDesk
 from kb.settings import Settings
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -30,6 +31,7 @@ class AppState:
     metrics: Metrics
     templates: Jinja2Templates
     limits: Limits
+    ils: IlsDesk
     # Set by the app's start-up when configured (bot.channels.telegram, bot.outbound).
     telegram: Any = None
     outbound: Any = None
@@ -44,6 +46,7 @@ class AppState:
     async def close(self) -> None:
         await self.router.close()
         await self.engine.close()
+        await self.ils.close()
 
 
 def build_state(settings: Settings) -> AppState:
@@ -52,13 +55,17 @@ def build_state(settings: Settings) -> AppState:
         settings.engine_url, settings.engine_token, settings.engine_timeout_seconds
     )
     metrics = Metrics()
+    ils = IlsDesk(settings)
+    router = Router(settings, db, engine, metrics)
+    router.ils = ils
     return AppState(
         settings=settings,
         db=db,
         engine=engine,
-        router=Router(settings, db, engine, metrics),
+        router=router,
         hub=Hub(),
         metrics=metrics,
         templates=Jinja2Templates(directory=str(WEB / "templates")),
         limits=Limits(settings),
+        ils=ils,
     )

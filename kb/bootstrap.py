@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from kb.catalog.sample import load_sample
 from kb.faq import load_bundled as load_bundled_faq
+from kb.subjects import load_bundled as load_bundled_subjects
 
 
 def load_bundled_data(session: Session) -> Iterator[str]:
@@ -15,6 +16,9 @@ def load_bundled_data(session: Session) -> Iterator[str]:
     added = load_bundled_faq(session)
     if added:
         yield f"Loaded {added} FAQ answers."
+    librarians = load_bundled_subjects(session)
+    if librarians:
+        yield f"Loaded {librarians} subject librarians into the directory."
     sample = load_sample(session)
     if sample.loaded:
         yield (

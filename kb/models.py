@@ -1,5 +1,6 @@
 """Imports every model so ``Base.metadata`` knows the whole schema (Alembic, tests)."""
 
+from kb.acquisitions.models import PurchaseSuggestion, PurchaseSupporter
 from kb.alerts.models import (
     AlertClick,
     AlertCursor,
@@ -29,7 +30,9 @@ from kb.delivery.models import (
     TicketCounter,
 )
 from kb.faq.models import FaqAnswer
+from kb.feedback.models import Feedback
 from kb.ils.models import IlsAccountEvent
+from kb.ils.prompts import PinPrompt
 from kb.inbound.models import SeenDelivery
 from kb.outbound.models import OutboundMessage
 from kb.patrons.link_models import LinkCode, LinkFailure
@@ -37,6 +40,7 @@ from kb.patrons.models import ChannelIdentity, Patron
 from kb.questions.models import ReferenceQuestion
 from kb.staff.audit import StaffAccess
 from kb.staff.models import StaffMember
+from kb.subjects.models import SubjectLibrarian
 
 __all__ = [
     "AlertClick",
@@ -54,6 +58,7 @@ __all__ = [
     "DeliveryEvent",
     "DeliveryRequest",
     "FaqAnswer",
+    "Feedback",
     "HarvestState",
     "Holding",
     "IlsAccountEvent",
@@ -63,6 +68,9 @@ __all__ = [
     "Message",
     "OutboundMessage",
     "Patron",
+    "PinPrompt",
+    "PurchaseSuggestion",
+    "PurchaseSupporter",
     "Record",
     "RecordIdentifier",
     "ReferenceQuestion",
@@ -71,6 +79,7 @@ __all__ = [
     "SeenDelivery",
     "StaffAccess",
     "StaffMember",
+    "SubjectLibrarian",
     "SuppliedFile",
     "TicketCounter",
 ]

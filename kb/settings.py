@@ -185,7 +185,8 @@ class Settings(BaseSettings):
     link_code_guess_budget: int = Field(50, description="wrong codes anywhere per live code")
     # --- topical alerts ------------------------------------------------------
     alerts_topics_file: Path | None = Field(
-        None, description="alert topic vocabulary (CLC classes); empty = kb/data/alerts/clc_topics.yml"
+        None,
+        description="alert topic vocabulary (CLC classes); empty = kb/data/alerts/clc_topics.yml",
     )
     alerts_default_timezone: str = Field(
         "Asia/Shanghai", description="IANA time zone of a subscriber who has not said"

@@ -147,15 +147,28 @@ def fake_telegram_api():  # type: ignore[no-untyped-def]
 def stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram_api):  # type: ignore[no-untyped-def]
     """Engine + action server + gateway started by `refdesk up`, shared by the session.
 
-    The gateway also runs the Telegram channel against a fake Bot API, so one stack
-    start serves the web-chat and the Telegram tests."""
+    The gateway also runs the Telegram channel against a fake Bot API, and its library
+    system is the SIP2 fixture server (``stack.sip2``), so one stack start serves the
+    web-chat, Telegram and patron-account tests."""
+    from tests.support.sip2 import Sip2Thread
     from tests.support.stack import start_stack
 
-    env = {**fake_telegram_api.env(), "REFDESK_TELEGRAM_POLL_TIMEOUT_SECONDS": "2"}
-    s = start_stack(tmp_path_factory.mktemp("stack"), extra_env=env)
+    sip2 = Sip2Thread().start()
+    env = {
+        **fake_telegram_api.env(),
+        "REFDESK_TELEGRAM_POLL_TIMEOUT_SECONDS": "2",
+        **sip2.env(),
+    }
+    try:
+        s = start_stack(tmp_path_factory.mktemp("stack"), extra_env=env)
+    except BaseException:
+        sip2.stop()
+        raise
     s.telegram = fake_telegram_api
+    s.sip2 = sip2  # type: ignore[attr-defined]
     yield s
     s.stop()
+    sip2.stop()
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from bot.limits import client_address
 from bot.replies import Reply
 from bot.state import AppState
 from kb.conversations import find_conversation, recent_messages
+from kb.ils.prompts import PIN_HIDDEN
 from kb.language import detect_language
 
 log = logging.getLogger("refdesk.web")
@@ -133,6 +134,8 @@ async def chat_socket(ws: WebSocket) -> None:
                 await send({"type": "pong"})
                 continue
             text = frame["title"] if frame["type"] in ("button", "draft") else frame["text"]
+            if frame["type"] == "message" and await state.router.expects_pin(CHANNEL, token):
+                text = PIN_HIDDEN  # other tabs must not see a PIN
             retry_after = await state.limits.message_allowed(key)
             if retry_after is not None:
                 # Not processed, not lost: the frame carries the text back to the input box.

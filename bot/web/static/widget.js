@@ -107,10 +107,16 @@
     closeBtn.onclick = function () { panel.classList.add("hidden"); };
   }
 
-  var ws = null, retry = 0, queue = [], ownIds = {}, typingTimer = null;
+  var ws = null, retry = 0, queue = [], ownIds = {}, typingTimer = null, secret = false;
   // Opened from an OpenURL page (/chat?draft=TOKEN): start the delivery request from the
   // draft once, then drop the token from the address so a reload does not resend it.
   var draft = new URLSearchParams(location.search).get("draft");
+
+  // The assistant asked for a PIN: mask what is typed and never show it in the log.
+  function expectSecret(on) {
+    secret = on;
+    input.style.webkitTextSecurity = on ? "disc" : "";
+  }
 
   function scroll() { log.scrollTop = log.scrollHeight; }
 
@@ -140,7 +146,10 @@
     frame.id = Math.random().toString(36).slice(2);
     if (frame.type !== "ping") {
       ownIds[frame.id] = true;
-      render({ speaker: "patron", text: frame.type === "message" ? frame.text : frame.title });
+      var shown = frame.type === "message" ? frame.text : frame.title;
+      if (secret && frame.type === "message") shown = "••••••";
+      expectSecret(false);
+      render({ speaker: "patron", text: shown });
     }
     var data = JSON.stringify(frame);
     if (ws && ws.readyState === 1) ws.send(data); else { queue.push(data); connect(); }
@@ -179,6 +188,7 @@
         if (m.id && ownIds[m.id]) { delete ownIds[m.id]; return; }
         render(m);  // said in another tab of the same conversation
       } else if (m.type === "message" || m.type === "notice" || m.type === "error") {
+        if (m.type === "message") expectSecret(!!(m.custom && m.custom.secret_input));
         render(m);
         // A message refused for sending too fast comes back to the input box.
         if (m.unsent && !input.value) input.value = m.unsent;
