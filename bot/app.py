@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from bot import delivery, health
+from bot.console import install as install_console
+from bot.live.sweeper import run_sweeper
 from bot.state import build_state
 from bot.web import chat
 from kb.settings import Settings, get_settings
@@ -20,7 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await state.fanout.start()
+        sweeper = asyncio.create_task(run_sweeper(state.desk), name="live-chat-sweeper")
         yield
+        sweeper.cancel()
         await state.close()
 
     app = FastAPI(title="refdesk gateway", lifespan=lifespan)
@@ -28,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(chat.router)
     delivery.install(app)
+    install_console(app)
 
     @app.get("/", include_in_schema=False)
     async def root(request: Request) -> RedirectResponse:

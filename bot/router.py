@@ -13,7 +13,7 @@ import logging
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import select
@@ -35,6 +35,9 @@ from kb.conversations import (
 from kb.language import detect_language
 from kb.questions import leave_question
 from kb.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.live.desk import Desk
 
 log = logging.getLogger("refdesk.router")
 
@@ -73,6 +76,8 @@ class Router:
         self.metrics = metrics
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._actions_http = httpx.AsyncClient(base_url=settings.actions_url, timeout=2.0)
+        # The live-chat desk (set by build_state): queue, human mode, ratings.
+        self.desk: Desk | None = None
 
     async def close(self) -> None:
         await self._actions_http.aclose()
@@ -115,16 +120,29 @@ class Router:
                     )
                 )
             if received.mode == ConversationMode.HUMAN:
-                # A librarian owns the chat: the bot stays silent.
+                # A librarian owns the chat: the bot stays silent, the line goes to their console.
                 self.metrics.turns.labels(channel, "to_librarian").inc()
+                if self.desk is not None:
+                    await self.desk.patron_said(received.conversation_id, received.message_id)
                 return turn
+            if self.desk is not None and received.payload is None:
+                # "bot" while queued, or a rating / comment after a librarian closed.
+                handled = await self.desk.intercept(received.conversation_id, cleaned.text)
+                if handled is not None:
+                    self.metrics.turns.labels(channel, "live_chat").inc()
+                    turn.replies.extend(handled)
+                    return turn
 
             engine_text = received.payload or _no_intent_injection(cleaned.text)
             try:
                 reply = await self.engine.send(
                     received.sender_id,
                     engine_text,
-                    {"channel": channel, "language": received.language},
+                    {
+                        "channel": channel,
+                        "language": received.language,
+                        "button": received.payload is not None,
+                    },
                 )
                 if not reply.messages and not reply.paused and not await self._actions_up():
                     raise EngineUnavailable("action server is not answering")
@@ -150,8 +168,15 @@ class Router:
                         buttons=[_librarian_button(received.language)],
                     )
                 ]
-            turn.language = await self.db.run(_after_engine, received, reply, bot_replies)
+            turn.language, mode = await self.db.run(_after_engine, received, reply, bot_replies)
             turn.replies.extend(bot_replies)
+            if (
+                self.desk is not None
+                and mode == ConversationMode.WAITING
+                and received.mode == ConversationMode.BOT
+            ):
+                # The bot just put the patron in the queue for a librarian.
+                turn.replies.extend(await self.desk.joined_queue(received.conversation_id))
             self.metrics.turns.labels(channel, outcome).inc()
             self.metrics.turn_latency.labels(channel).observe(time.perf_counter() - started)
             return turn
@@ -238,7 +263,7 @@ def _keep_for_librarian(session: Session, conversation_id: int, text: str) -> st
 
 def _after_engine(
     session: Session, received: _Received, reply: EngineReply, bot_replies: list[Reply]
-) -> str | None:
+) -> tuple[str | None, ConversationMode]:
     conv = session.get(Conversation, received.conversation_id)
     assert conv is not None
     language = reply.entities.get("language") or received.language
@@ -259,4 +284,5 @@ def _after_engine(
         if r.custom:
             extra["custom"] = r.custom
         record_message(session, conv, Speaker.BOT, r.text, payload=extra or None)
-    return language
+    session.refresh(conv, ["mode"])  # the action server may have queued it for a librarian
+    return language, conv.mode

@@ -10,7 +10,9 @@ from fastapi.templating import Jinja2Templates
 
 from bot.db import Database
 from bot.engine_client import EngineClient
+from bot.fanout import Fanout
 from bot.hub import Hub
+from bot.live.desk import Desk
 from bot.metrics import Metrics
 from bot.router import Router
 from kb.settings import Settings
@@ -26,6 +28,8 @@ class AppState:
     router: Router
     hub: Hub
     metrics: Metrics
+    fanout: Fanout
+    desk: Desk
     templates: Jinja2Templates
 
     @staticmethod
@@ -34,6 +38,7 @@ class AppState:
         return (WEB / "static" / name).read_text("utf-8")
 
     async def close(self) -> None:
+        await self.fanout.close()
         await self.router.close()
         await self.engine.close()
 
@@ -44,12 +49,19 @@ def build_state(settings: Settings) -> AppState:
         settings.engine_url, settings.engine_token, settings.engine_timeout_seconds
     )
     metrics = Metrics()
+    hub = Hub()
+    fanout = Fanout(hub, settings.redis_url, settings.database_url)
+    desk = Desk(settings, db, engine, fanout)
+    router = Router(settings, db, engine, metrics)
+    router.desk = desk
     return AppState(
         settings=settings,
         db=db,
         engine=engine,
-        router=Router(settings, db, engine, metrics),
-        hub=Hub(),
+        router=router,
+        hub=hub,
         metrics=metrics,
+        fanout=fanout,
+        desk=desk,
         templates=Jinja2Templates(directory=str(WEB / "templates")),
     )

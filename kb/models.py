@@ -8,6 +8,7 @@ from kb.catalog.models import (
     Record,
     RecordIdentifier,
 )
+from kb.console.models import CannedReply, ChatNote, ConsoleSession, LiveChat
 from kb.conversations.models import Conversation, Message
 from kb.delivery.drafts import RequestDraftRecord
 from kb.delivery.models import (
@@ -26,6 +27,10 @@ from kb.staff.audit import StaffAccess
 from kb.staff.models import StaffMember
 
 __all__ = [
+    "CannedReply",
+    "ChatNote",
+    "ConsoleSession",
+    "LiveChat",
     "CatalogWord",
     "ChannelIdentity",
     "Conversation",
