@@ -156,3 +156,27 @@ class Librarian:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+
+
+# --- the full stack for the browser tests ---------------------------------------
+
+
+@pytest.fixture(scope="package")
+def console_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Engine + actions + gateway (`refdesk up`) with console users li, wang and zhao."""
+    from kb.console.logins import set_password
+    from kb.staff.service import add_staff
+    from tests.support.stack import start_stack
+
+    s = start_stack(
+        tmp_path_factory.mktemp("console-stack"),
+        extra_env={"REFDESK_CONSOLE_SECURE_COOKIES": "false"},
+    )
+    try:
+        with s.db() as session:
+            for username, name, role in STAFF:
+                add_staff(session, username, library_code=None, role=role, display_name=name)
+                set_password(session, username, PASSWORD)
+        yield s
+    finally:
+        s.stop()
