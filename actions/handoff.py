@@ -41,7 +41,7 @@ class ActionHandoff(Action):
                     "正在为您联系馆员，请稍候。在馆员接入之前，我仍可以回答您的问题；"
                     "输入“机器人”可取消排队。",
                     "I'm connecting you to a librarian; please wait. Until one joins I can "
-                    "still help; type \"bot\" to leave the queue.",
+                    'still help; type "bot" to leave the queue.',
                 )
             else:
                 say(

@@ -37,14 +37,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue_position": (
         "您在等候馆员的队列中排第 {position} 位，预计等待约 {minutes} 分钟。输入“机器人”可取消排队。",
         "You are number {position} in the queue for a librarian; estimated wait about "
-        "{minutes} min. Type \"bot\" to leave the queue.",
+        '{minutes} min. Type "bot" to leave the queue.',
     ),
     "left_queue": (
         "好的，已取消排队，咨询助手继续为您服务。",
         "OK, you have left the queue; the assistant is back.",
     ),
     "librarian_joined": ("馆员 {name} 已接入对话。", "Librarian {name} has joined the chat."),
-    "transferred": ("您的对话已转给馆员 {name}。", "Your chat has been passed to librarian {name}."),
+    "transferred": (
+        "您的对话已转给馆员 {name}。",
+        "Your chat has been passed to librarian {name}.",
+    ),
     "requeued": (
         "馆员的连接中断了，您已回到队列（第 {position} 位），请稍候。",
         "Your librarian was disconnected; you are back in the queue (number {position}).",

@@ -93,16 +93,16 @@ async def login_submit(
             response = await login_page(request, t["wrong_login"])
             response.status_code = 401
         return response
-    response = RedirectResponse("/console", status_code=303)
+    done = RedirectResponse("/console", status_code=303)
     auth.set_cookie(
-        response,
+        done,
         request,
         auth.SESSION_COOKIE,
         result.token,
         int(state.settings.console_session_hours * 3600),
     )
-    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path=auth.PATH)
-    return response
+    done.delete_cookie(auth.LOGIN_CSRF_COOKIE, path=auth.PATH)
+    return done
 
 
 @router.post("/logout")

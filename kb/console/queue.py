@@ -132,7 +132,7 @@ def claim(
         .where(LiveChat.id == chat_id, LiveChat.status == ChatStatus.QUEUED)
         .values(status=ChatStatus.ACTIVE, staff_id=staff.id, claimed_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     chat = session.get(LiveChat, chat_id)
     if chat is None:
         raise QueueError("not_found", f"there is no chat {chat_id}")
@@ -198,7 +198,7 @@ def requeue(session: Session, chat_id: int, owner_id: int) -> LiveChat | None:
         )
         .values(status=ChatStatus.QUEUED, staff_id=None, requeues=LiveChat.requeues + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     chat = session.get(LiveChat, chat_id)
     if not moved or chat is None:
         return None

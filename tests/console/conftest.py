@@ -24,7 +24,11 @@ from tests.support.stack import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
-STAFF = [("li", "李老师", "librarian"), ("wang", "Wang Fang", "librarian"), ("zhao", "赵馆长", "admin")]
+STAFF = [
+    ("li", "李老师", "librarian"),
+    ("wang", "Wang Fang", "librarian"),
+    ("zhao", "赵馆长", "admin"),
+]
 
 
 def redis_up() -> bool:
@@ -149,7 +153,9 @@ class Librarian:
             self.csrf = _CSRF.search(desk.text).group(1)  # type: ignore[union-attr]
 
     def post(self, path: str, body: dict | None = None) -> httpx.Response:  # type: ignore[type-arg]
-        return self.http.post(f"/console/api{path}", json=body or {}, headers={"X-CSRF-Token": self.csrf})
+        return self.http.post(
+            f"/console/api{path}", json=body or {}, headers={"X-CSRF-Token": self.csrf}
+        )
 
     def get(self, path: str) -> httpx.Response:
         return self.http.get(f"/console/api{path}")

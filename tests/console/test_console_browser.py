@@ -74,7 +74,9 @@ def test_patron_and_librarian_side_by_side(pages, console_stack) -> None:  # typ
     claim = librarian.locator("#queue li.queued .claim").first
     expect(claim).to_be_visible(timeout=10_000)
     claim.click()
-    expect(patron.locator('[data-code="librarian_joined"] .text')).to_contain_text("李老师", timeout=10_000)
+    expect(patron.locator('[data-code="librarian_joined"] .text')).to_contain_text(
+        "李老师", timeout=10_000
+    )
     expect(patron.locator('[data-code="queue"]')).to_have_count(1)
 
     sender, chat_id = sender_of_latest_chat(console_stack)
@@ -98,7 +100,9 @@ def test_patron_and_librarian_side_by_side(pages, console_stack) -> None:  # typ
 
     # Canned reply and an internal note.
     librarian.locator("#canned").select_option(label="one_moment")
-    expect(librarian.locator("#reply")).to_have_value("One moment please, I'll look that up for you.")
+    expect(librarian.locator("#reply")).to_have_value(
+        "One moment please, I'll look that up for you."
+    )
     librarian.locator("#reply").press("Enter")
     expect(patron.locator(".msg.librarian .text").last).to_have_text(
         "One moment please, I'll look that up for you.", timeout=10_000

@@ -66,7 +66,9 @@ def go_online(lib: Librarian) -> None:
 # --- signing in ------------------------------------------------------------------
 
 
-def test_login_sets_a_strict_httponly_cookie_and_wrong_passwords_lock_the_login(gateways: Gateways) -> None:
+def test_login_sets_a_strict_httponly_cookie_and_wrong_passwords_lock_the_login(
+    gateways: Gateways,
+) -> None:
     url = gateways.urls[0]
     lib = Librarian(url, "li")
     assert lib.login_status == 303
@@ -117,7 +119,9 @@ def test_every_post_needs_the_csrf_token_and_the_same_origin(gateways: Gateways)
     # The login form: its token must match its cookie.
     fresh = httpx.Client(base_url=url)
     fresh.get("/console/login")
-    resp = fresh.post("/console/login", data={"username": "zhao", "password": PASSWORD, "csrf": "x"})
+    resp = fresh.post(
+        "/console/login", data={"username": "zhao", "password": PASSWORD, "csrf": "x"}
+    )
     assert resp.status_code == 403
     # Not signed in: pages go to the login page, the API says 401.
     anon = httpx.Client(base_url=url)
@@ -183,7 +187,9 @@ def test_handoff_across_two_gateways(gateways: Gateways) -> None:
         assert line["text"] == "I need a 1950s newspaper <b>today</b>"
         assert line["chat"] == patron.chat_id
 
-        assert li.post(f"/chats/{patron.chat_id}/notes", {"text": "microfilm room"}).status_code == 200
+        assert (
+            li.post(f"/chats/{patron.chat_id}/notes", {"text": "microfilm room"}).status_code == 200
+        )
         assert li.post(f"/chats/{patron.chat_id}/transfer", {"to": "wang"}).status_code == 200
         assert "Wang Fang" in patron.recv_type("message", code="transferred")["text"]
         recv_until(wang_ws, lambda f: f["type"] == "assigned" and f["chat"] == patron.chat_id)
