@@ -116,3 +116,31 @@ def test_passwords_and_lockout(session: Session) -> None:
     assert session_for(session, ok.token, later + timedelta(hours=13)) is None
     set_password(session, "li", "another long password")  # signs consoles out
     assert session_for(session, ok.token, later) is None
+
+
+def test_replies_to_other_channels_go_through_the_outbound_queue(session: Session) -> None:
+    from sqlalchemy import select
+
+    from bot.live import steps
+    from kb.outbound.models import OutboundMessage
+    from kb.outbound.service import body_of
+
+    li = _staff(session, "li")
+    conv = conversation_for(session, "telegram", "123456")
+    conv.language = "zh"
+    chat = queue.request_chat(session, conv, "intent")
+    joined = steps.claim(session, chat.id, li.id)
+    said, line = steps.reply(session, chat.id, li.id, "您好，我来帮您查。")
+    assert said.patron.channel == "telegram" and line["speaker"] == "librarian"
+    closing = steps.close(session, chat.id, li.id)
+    rows = session.scalars(select(OutboundMessage)).all()
+    assert [r.channel for r in rows] == ["telegram"] * 3
+    bodies = {body_of(r)["text"]: body_of(r) for r in rows}
+    assert set(bodies) == {joined.frame["text"], "您好，我来帮您查。", closing.frame["text"]}
+    assert len(bodies[closing.frame["text"]]["buttons"]) == 5  # the rating buttons
+    assert {r.dedupe_key for r in rows} == {
+        f"live:{m}" for m in (joined.message_id, said.message_id, closing.message_id)
+    }
+    assert steps.intercept(session, conv.id, "4") is not None
+    assert steps.intercept(session, conv.id, "跳过") is not None
+    assert chat.rating == 4 and chat.comment is None
