@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot import patron_text, texts
 from bot.db import Database
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
+from bot.live.steps import patron_line
 from bot.metrics import Metrics
 from bot.replies import Button, Reply
 from kb.conversations import (
@@ -64,6 +65,8 @@ class _Received:
     language: str | None
     message_id: int | None
     payload: str | None  # a button payload we offered, else None
+    # In human mode: the owning librarian and the line for their console.
+    to_librarian: tuple[int, dict[str, Any]] | None = None
 
 
 class Router:
@@ -123,7 +126,7 @@ class Router:
                 # A librarian owns the chat: the bot stays silent, the line goes to their console.
                 self.metrics.turns.labels(channel, "to_librarian").inc()
                 if self.desk is not None:
-                    await self.desk.patron_said(received.conversation_id, received.message_id)
+                    await self.desk.patron_said(received.to_librarian)
                 return turn
             if self.desk is not None and received.payload is None:
                 # "bot" while queued, or a rating / comment after a librarian closed.
@@ -242,7 +245,13 @@ def _receive(
             original_length=cleaned.original_length if cleaned.truncated else None,
             payload={"button": True} if payload is not None else None,
         )
-    return _Received(conv.id, conv.sender_id, conv.mode, language, msg.id if msg else None, payload)
+    to_librarian = None
+    if conv.mode == ConversationMode.HUMAN and msg is not None:
+        # Found in this same transaction: one round trip per line in human mode.
+        to_librarian = patron_line(session, conv.id, msg)
+    return _Received(
+        conv.id, conv.sender_id, conv.mode, language, msg.id if msg else None, payload, to_librarian
+    )
 
 
 def _was_offered(session: Session, conv: Conversation, payload: str) -> bool:

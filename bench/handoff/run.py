@@ -57,7 +57,9 @@ def setup(home: Path, gateways: int, librarians: int) -> Gateways:
     return gw
 
 
-async def run(gw: Gateways, patrons: int, librarians: int, messages: int) -> dict[str, list[float]]:
+async def run(
+    gw: Gateways, patrons: int, librarians: int, messages: int, gap: tuple[float, float]
+) -> dict[str, list[float]]:
     from kb.console.queue import request_chat
     from kb.conversations import conversation_for
 
@@ -117,7 +119,7 @@ async def run(gw: Gateways, patrons: int, librarians: int, messages: int) -> dic
 
             task = asyncio.create_task(reader())
             for m in range(messages):
-                await asyncio.sleep(random.uniform(0.2, 1.0))
+                await asyncio.sleep(random.uniform(*gap))
                 text = f"p{p}-m{m}"
                 sent[text] = time.perf_counter()
                 await ws.send(json.dumps({"type": "message", "text": text}))
@@ -126,7 +128,7 @@ async def run(gw: Gateways, patrons: int, librarians: int, messages: int) -> dic
 
         readers = await asyncio.gather(*(patron(p, ws) for p, ws in enumerate(sockets)))
         try:
-            await asyncio.wait_for(done.wait(), timeout=120)
+            await asyncio.wait_for(done.wait(), timeout=120 + messages * gap[1])
         except TimeoutError:
             print(f"  only {len(to_lib)} of {expected} lines arrived")
         # The reverse direction: each librarian answers each of their patrons once.
@@ -159,8 +161,10 @@ def main() -> None:
     ap.add_argument("--patrons", type=int, default=200)
     ap.add_argument("--librarians", type=int, default=10)
     ap.add_argument("--messages", type=int, default=5)
+    ap.add_argument("--gap", default="2-6", help="seconds between a patron's messages, min-max")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     args = ap.parse_args()
+    lo, hi = (float(x) for x in args.gap.split("-"))
     machine = describe()
     rows = []
     for gateways in (1, 2):
@@ -170,7 +174,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             gw = setup(Path(tmp), gateways, args.librarians)
             try:
-                res = asyncio.run(run(gw, args.patrons, args.librarians, args.messages))
+                res = asyncio.run(run(gw, args.patrons, args.librarians, args.messages, (lo, hi)))
             finally:
                 gw.stop()
         label = "1 gateway" if gateways == 1 else "2 gateways + Redis"
@@ -179,10 +183,10 @@ def main() -> None:
         print("\n".join(rows[-2:]))
     text = f"""# Live-chat hand-over benchmark
 
-`.venv/bin/python -m bench.handoff.run --patrons {args.patrons} --librarians {args.librarians} --messages {args.messages}`
+`.venv/bin/python -m bench.handoff.run --patrons {args.patrons} --librarians {args.librarians} --messages {args.messages} --gap {args.gap}`
 
 {args.patrons} web-chat patrons in human mode, {args.librarians} librarians (each owning
-{args.patrons // args.librarians} chats), {args.messages} messages per patron sent 0.2–1 s apart.
+{args.patrons // args.librarians} chats), {args.messages} messages per patron sent {lo:g}–{hi:g} s apart (about {args.patrons * 2 / (lo + hi):.0f} lines/s offered).
 With two gateways every patron is connected to the gateway its librarian is *not*
 on, so every line crosses Redis. SQLite database, no engine (human mode never calls it).
 Latency is from the patron's WebSocket send to the line's arrival on the owning

@@ -66,12 +66,10 @@ class Desk:
                 return [self._place_reply(patron, position, minutes)]
         return []
 
-    async def patron_said(self, conversation_id: int, message_id: int | None) -> None:
-        if message_id is None:
-            return
-        found = await self.db.run(steps.patron_line, conversation_id, message_id)
-        if found is not None:
-            staff_id, frame = found
+    async def patron_said(self, to_librarian: tuple[int, dict[str, Any]] | None) -> None:
+        """A patron line in human mode: to the owning librarian's console(s) only."""
+        if to_librarian is not None:
+            staff_id, frame = to_librarian
             await self.fanout.publish(staff_key(staff_id), frame)
 
     # --- librarian side (called by the console API) -----------------------------

@@ -162,12 +162,11 @@ def owner_of(session: Session, conversation_id: int) -> tuple[int, int] | None:
 
 
 def patron_line(
-    session: Session, conversation_id: int, message_id: int
+    session: Session, conversation_id: int, msg: Message
 ) -> tuple[int, dict[str, Any]] | None:
     """The librarian who should see this patron line, and the line for their console."""
     owner = owner_of(session, conversation_id)
-    msg = session.get(Message, message_id)
-    if owner is None or msg is None:
+    if owner is None:
         return None
     return owner[1], line_frame(msg, owner[0])
 

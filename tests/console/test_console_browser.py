@@ -151,3 +151,32 @@ def test_console_switches_language_and_metrics_render(pages, console_stack) -> N
     with librarian.expect_download() as dl:
         librarian.get_by_role("link", name="Export CSV").click()
     assert dl.value.suggested_filename.endswith(".csv")
+
+
+def test_two_misunderstandings_hand_over_and_bot_leaves_the_queue(pages, console_stack) -> None:  # type: ignore[no-untyped-def]
+    patron, librarian = pages
+    url = console_stack.gateway_url
+    sign_in(librarian, url, "wang")
+    expect(librarian.locator("#desk[data-connected]")).to_be_attached(timeout=15_000)
+    librarian.locator("#status").select_option("online")
+    librarian.wait_for_timeout(500)
+
+    patron.goto(f"{url}/chat")
+    box = patron.get_by_role("textbox")
+    for gibberish in ("qwzx plmo vbnq", "zzkq wpxv jjht"):
+        box.fill(gibberish)
+        box.press("Enter")
+        patron.wait_for_timeout(300)
+        expect(patron.locator(".msg.bot").last).to_be_visible(timeout=30_000)
+    expect(patron.locator('[data-code="queue"] .text')).to_contain_text(
+        "in the queue", timeout=30_000
+    )
+    expect(librarian.locator("#queue li.queued")).not_to_have_count(0, timeout=10_000)
+
+    box.fill("bot")
+    box.press("Enter")
+    expect(patron.locator(".msg.system .text").last).to_contain_text(
+        "left the queue", timeout=10_000
+    )
+    expect(librarian.locator("#queue li.queued")).to_have_count(0, timeout=10_000)
+    librarian.locator("#status").select_option("offline")
