@@ -262,3 +262,67 @@ def test_a_disconnected_librarians_chat_returns_to_the_queue(gateways: Gateways)
     patron.say("bot")  # unclaimed again: the patron may go back to the bot
     assert "left the queue" in patron.recv_type("message", speaker="system")["text"]
     patron.close()
+
+
+def test_canned_replies_and_faq_are_edited_in_the_console(gateways: Gateways) -> None:
+    li, zhao = Librarian(gateways.urls[0], "li"), Librarian(gateways.urls[1], "zhao")
+    starters = li.get("/canned").json()
+    assert {c["title"] for c in starters} >= {"greeting", "one_moment"}
+    form = {
+        "csrf": li.csrf,
+        "title": "closing_hours",
+        "text_zh": "本馆 22:00 闭馆。",
+        "text_en": "We close at 22:00.",
+    }
+    assert li.http.post("/console/canned", data=form).status_code == 303
+    added = next(c for c in li.get("/canned").json() if c["title"] == "closing_hours")
+    assert added["zh"] == "本馆 22:00 闭馆。"
+    form = {**form, "canned_id": str(added["id"]), "text_en": "We close at 10 pm."}
+    li.http.post("/console/canned", data=form)
+    assert (
+        next(c for c in li.get("/canned").json() if c["id"] == added["id"])["en"]
+        == "We close at 10 pm."
+    )
+
+    faq = {
+        "title_zh": "无线网络",
+        "title_en": "Wi-Fi",
+        "answer_zh": "连接 LIB-WIFI，用读者证登录。",
+        "answer_en": "Join LIB-WIFI and sign in with your library card.",
+    }
+    refused = li.http.post("/console/faq/wifi", data={**faq, "csrf": li.csrf})
+    assert refused.status_code == 403  # librarians use the FAQ; admins edit it
+    saved = zhao.http.post("/console/faq/wifi", data={**faq, "csrf": zhao.csrf})
+    assert saved.status_code == 303
+    from kb.faq.service import answer_for
+
+    with gateways.db() as session:
+        assert answer_for(session, "wifi", "en") == faq["answer_en"]
+    # Metrics: the page for everyone, the CSV for admins.
+    assert li.http.get("/console/metrics").status_code == 200
+    assert li.http.get("/console/metrics.csv").status_code == 403
+    csv = zhao.http.get("/console/metrics.csv?days=7")
+    assert csv.status_code == 200 and csv.text.startswith("scope,key,chats")
+
+
+def test_staff_passwd_sets_the_console_password(gateways: Gateways, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    for key, value in gateways.env.items():
+        monkeypatch.setenv(key, value)
+    from kb.settings import get_settings
+
+    get_settings.cache_clear()
+    runner = CliRunner()
+    result = runner.invoke(app, ["staff", "add", "sun", "--name", "孙老师"])
+    assert result.exit_code == 0, result.output
+    short = runner.invoke(app, ["staff", "passwd", "sun", "--password-stdin"], input="short\n")
+    assert short.exit_code == 1 and "at least" in short.output
+    ok = runner.invoke(
+        app, ["staff", "passwd", "sun", "--password-stdin"], input="a brand new passphrase\n"
+    )
+    assert ok.exit_code == 0, ok.output
+    get_settings.cache_clear()
+    assert Librarian(gateways.urls[0], "sun", "a brand new passphrase").login_status == 303
