@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog import count_hits, search_payload
 from actions.common import in_db, reply_language, say
+from kb.console.availability import librarian_available
+from kb.settings import get_settings
 
 
 def fallbacks_in_a_row(tracker: Tracker) -> int:
@@ -34,6 +37,9 @@ class ActionHandleFallback(Action):
     ) -> list[dict[str, Any]]:
         language = reply_language(tracker)
         if fallbacks_in_a_row(tracker) >= 2:
+            if await in_db(lambda session: librarian_available(session, get_settings())):
+                # Two misunderstandings in a row and a librarian is on duty: hand over.
+                return [FollowupAction("action_handoff")]
             say(
                 dispatcher,
                 language,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,8 @@ from fastapi.responses import RedirectResponse
 from bot import alerts, channels, delivery, health, limits, services
 from bot.channels import wechat
 from bot.channels.telegram import webhook as telegram_webhook
+from bot.console import install as install_console
+from bot.live.sweeper import run_sweeper
 from bot.state import build_state
 from bot.web import chat
 from kb.settings import Settings, get_settings
@@ -22,10 +25,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await state.fanout.start()
         await channels.start(state)
+        sweeper = asyncio.create_task(run_sweeper(state.desk), name="live-chat-sweeper")
         try:
             yield
         finally:
+            sweeper.cancel()
             await channels.stop(state)
             await wechat.shutdown(app)
             await state.close()
@@ -40,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     wechat.install(app)
     alerts.install(app)
     services.install(app)
+    install_console(app)
 
     @app.get("/", include_in_schema=False)
     async def root(request: Request) -> RedirectResponse:

@@ -81,3 +81,28 @@ def revoke_command(username: Annotated[str, typer.Argument(help="login name")]) 
     except StaffError as exc:
         _fail(f"staff revoke: {exc}")
     typer.echo(f"Revoked the API key of {username}.")
+
+
+@staff_app.command("passwd")
+def passwd_command(
+    username: Annotated[str, typer.Argument(help="login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Set a staff member's console password (argon2id hash; signs their consoles out)."""
+    import sys
+
+    from kb.console.logins import set_password
+    from kb.console.passwords import PasswordError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("New console password", hide_input=True, confirmation_prompt=True)
+    try:
+        with migrated_session() as session:
+            set_password(session, username, password)
+    except (LookupError, PasswordError) as exc:
+        _fail(f"staff passwd: {exc}")
+    typer.echo(f"Console password set for {username}.")

@@ -15,7 +15,7 @@ import re
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot import linking, patron_text, texts
 from bot.db import Database
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
+from bot.live.steps import patron_line
 from bot.metrics import Metrics
 from bot.replies import Button, Reply
 from bot.services.ils import CANCELLED, UNAVAILABLE, IlsDesk
@@ -40,6 +41,9 @@ from kb.ils.prompts import PIN_HIDDEN, PendingPin, drop_pin_prompt, pin_expected
 from kb.language import detect_language
 from kb.questions import leave_question
 from kb.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.live.desk import Desk
 
 log = logging.getLogger("refdesk.router")
 
@@ -74,6 +78,8 @@ class _Received:
     # Set when this message answered a PIN prompt: it is the PIN (or "cancel").
     pin_prompt: PendingPin | None = None
     pin_cancelled: bool = False
+    # In human mode: the owning librarian and the line for their console.
+    to_librarian: tuple[int, dict[str, Any]] | None = None
 
 
 class Router:
@@ -87,6 +93,8 @@ class Router:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._actions_http = httpx.AsyncClient(base_url=settings.actions_url, timeout=2.0)
         self.ils: IlsDesk | None = None  # set by bot.state: verifies PINs
+        # The live-chat desk (set by build_state): queue, human mode, ratings.
+        self.desk: Desk | None = None
 
     async def close(self) -> None:
         await self._actions_http.aclose()
@@ -177,9 +185,18 @@ class Router:
                     )
                 )
             if received.mode == ConversationMode.HUMAN:
-                # A librarian owns the chat: the bot stays silent.
+                # A librarian owns the chat: the bot stays silent, the line goes to their console.
                 self.metrics.turns.labels(channel, "to_librarian").inc()
+                if self.desk is not None:
+                    await self.desk.patron_said(received.to_librarian)
                 return turn
+            if self.desk is not None and received.payload is None:
+                # "bot" while queued, or a rating / comment after a librarian closed.
+                handled = await self.desk.intercept(received.conversation_id, cleaned.text)
+                if handled is not None:
+                    self.metrics.turns.labels(channel, "live_chat").inc()
+                    turn.replies.extend(handled)
+                    return turn
 
             engine_text = received.payload or _no_intent_injection(cleaned.text)
             kept_text = cleaned.text
@@ -193,7 +210,11 @@ class Router:
                 reply = await self.engine.send(
                     received.sender_id,
                     engine_text,
-                    {"channel": channel, "language": received.language},
+                    {
+                        "channel": channel,
+                        "language": received.language,
+                        "button": received.payload is not None,
+                    },
                 )
                 if not reply.messages and not reply.paused and not await self._actions_up():
                     raise EngineUnavailable("action server is not answering")
@@ -219,8 +240,15 @@ class Router:
                         buttons=[_librarian_button(received.language)],
                     )
                 ]
-            turn.language = await self.db.run(_after_engine, received, reply, bot_replies)
+            turn.language, mode = await self.db.run(_after_engine, received, reply, bot_replies)
             turn.replies.extend(bot_replies)
+            if (
+                self.desk is not None
+                and mode == ConversationMode.WAITING
+                and received.mode == ConversationMode.BOT
+            ):
+                # The bot just put the patron in the queue for a librarian.
+                turn.replies.extend(await self.desk.joined_queue(received.conversation_id))
             self.metrics.turns.labels(channel, outcome).inc()
             self.metrics.turn_latency.labels(channel).observe(time.perf_counter() - started)
             return turn
@@ -317,6 +345,10 @@ def _receive(
             original_length=cleaned.original_length if cleaned.truncated else None,
             payload={"button": True} if payload is not None else None,
         )
+    to_librarian = None
+    if conv.mode == ConversationMode.HUMAN and msg is not None:
+        # Found in this same transaction: one round trip per line in human mode.
+        to_librarian = patron_line(session, conv.id, msg)
     return _Received(
         conv.id,
         conv.sender_id,
@@ -324,6 +356,7 @@ def _receive(
         language,
         msg.id if msg else None,
         payload,
+        to_librarian=to_librarian,
         pin_prompt=prompt,
         pin_cancelled=cancelled,
     )
@@ -347,7 +380,7 @@ def _keep_for_librarian(session: Session, conversation_id: int, text: str) -> st
 
 def _after_engine(
     session: Session, received: _Received, reply: EngineReply, bot_replies: list[Reply]
-) -> str | None:
+) -> tuple[str | None, ConversationMode]:
     conv = session.get(Conversation, received.conversation_id)
     assert conv is not None
     language = reply.entities.get("language") or received.language
@@ -368,4 +401,5 @@ def _after_engine(
         if r.custom:
             extra["custom"] = r.custom
         record_message(session, conv, Speaker.BOT, r.text, payload=extra or None)
-    return language
+    session.refresh(conv, ["mode"])  # the action server may have queued it for a librarian
+    return language, conv.mode

@@ -11,8 +11,10 @@ from fastapi.templating import Jinja2Templates
 
 from bot.db import Database
 from bot.engine_client import EngineClient
+from bot.fanout import Fanout
 from bot.hub import Hub
 from bot.limits import Limits
+from bot.live.desk import Desk
 from bot.metrics import Metrics
 from bot.router import Router
 from bot.services.ils import IlsDesk
@@ -29,6 +31,8 @@ class AppState:
     router: Router
     hub: Hub
     metrics: Metrics
+    fanout: Fanout
+    desk: Desk
     templates: Jinja2Templates
     limits: Limits
     ils: IlsDesk
@@ -44,6 +48,7 @@ class AppState:
         return (WEB / "static" / name).read_text("utf-8")
 
     async def close(self) -> None:
+        await self.fanout.close()
         await self.router.close()
         await self.engine.close()
         await self.ils.close()
@@ -56,15 +61,21 @@ def build_state(settings: Settings) -> AppState:
     )
     metrics = Metrics()
     ils = IlsDesk(settings)
+    hub = Hub()
+    fanout = Fanout(hub, settings.redis_url, settings.database_url)
+    desk = Desk(settings, db, engine, fanout)
     router = Router(settings, db, engine, metrics)
     router.ils = ils
+    router.desk = desk
     return AppState(
         settings=settings,
         db=db,
         engine=engine,
         router=router,
-        hub=Hub(),
+        hub=hub,
         metrics=metrics,
+        fanout=fanout,
+        desk=desk,
         templates=Jinja2Templates(directory=str(WEB / "templates")),
         limits=Limits(settings),
         ils=ils,

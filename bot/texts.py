@@ -42,6 +42,36 @@ TEXTS: dict[str, tuple[str, str]] = {
         "来自您所在网络的对话窗口太多了，请关闭一些后再试。",
         "Too many chat windows are open from your network; please close some and try again.",
     ),
+    # --- live chat with a librarian ---
+    "queue_position": (
+        "您在等候馆员的队列中排第 {position} 位，预计等待约 {minutes} 分钟。输入“机器人”可取消排队。",
+        "You are number {position} in the queue for a librarian; estimated wait about "
+        '{minutes} min. Type "bot" to leave the queue.',
+    ),
+    "left_queue": (
+        "好的，已取消排队，咨询助手继续为您服务。",
+        "OK, you have left the queue; the assistant is back.",
+    ),
+    "librarian_joined": ("馆员 {name} 已接入对话。", "Librarian {name} has joined the chat."),
+    "transferred": (
+        "您的对话已转给馆员 {name}。",
+        "Your chat has been passed to librarian {name}.",
+    ),
+    "requeued": (
+        "馆员的连接中断了，您已回到队列（第 {position} 位），请稍候。",
+        "Your librarian was disconnected; you are back in the queue (number {position}).",
+    ),
+    "ask_rating": (
+        "馆员已结束本次对话，咨询助手继续为您服务。请为本次服务打分（1–5，5 为最满意）：",
+        "The librarian has closed the chat and the assistant is back. Please rate the chat "
+        "from 1 to 5 (5 is best):",
+    ),
+    "ask_comment": (
+        "谢谢！还有什么意见或建议吗？请直接输入，或点“跳过”。",
+        "Thank you! Any comment? Type it, or tap Skip.",
+    ),
+    "skip": ("跳过", "Skip"),
+    "feedback_thanks": ("感谢您的反馈！", "Thank you for your feedback!"),
 }
 
 

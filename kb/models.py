@@ -20,6 +20,7 @@ from kb.catalog.models import (
     Record,
     RecordIdentifier,
 )
+from kb.console.models import CannedReply, ChatNote, ConsoleSession, LiveChat
 from kb.conversations.models import Conversation, Message
 from kb.delivery.drafts import RequestDraftRecord
 from kb.delivery.models import (
@@ -52,6 +53,10 @@ __all__ = [
     "FeedState",
     "Subscriber",
     "SubscriptionTopic",
+    "CannedReply",
+    "ChatNote",
+    "ConsoleSession",
+    "LiveChat",
     "CatalogWord",
     "ChannelIdentity",
     "Conversation",

@@ -132,6 +132,28 @@ class Settings(BaseSettings):
     outbound_backoff_max_seconds: float = Field(3600.0, description="longest retry delay")
     outbound_poll_seconds: float = Field(1.0, description="idle wait between queue scans")
     outbound_concurrency: int = Field(32, description="sends in flight at once")
+    # --- live chat with librarians (the console) --------------------------
+    console_service_hours: str = Field(
+        "Mon-Sun 00:00-24:00",
+        description="when librarians answer live chats, e.g. 'Mon-Fri 08:00-21:00; Sat 09:00-17:00'",
+    )
+    console_timezone: str = Field("Asia/Shanghai", description="IANA zone of the service hours")
+    console_presence_seconds: float = Field(
+        45.0, description="a librarian whose console was not heard from this long counts as away"
+    )
+    console_grace_seconds: float = Field(
+        60.0,
+        description="a librarian disconnected this long mid-chat: the chat goes back to the queue",
+    )
+    console_default_chat_minutes: float = Field(
+        6.0, description="chat length assumed for wait estimates until there are closed chats"
+    )
+    console_session_hours: float = Field(12.0, description="a console sign-in lasts this long")
+    console_max_failures: int = Field(5, description="wrong passwords in a row before lockout")
+    console_lockout_minutes: float = Field(15.0, description="how long a locked login stays locked")
+    console_secure_cookies: bool = Field(
+        True, description="mark console cookies Secure (turn off only for plain-HTTP tests)"
+    )
 
     # --- catalog -----------------------------------------------------------
     catalog_sru_sources: list[dict[str, str]] = Field(

@@ -31,11 +31,13 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from bot import texts
 from bot.limits import client_address
+from bot.live.steps import patron_key
 from bot.replies import Reply
 from bot.state import AppState
 from kb.conversations import find_conversation, recent_messages
 from kb.ils.prompts import PIN_HIDDEN
 from kb.language import detect_language
+from kb.patrons.service import sender_id
 
 log = logging.getLogger("refdesk.web")
 router = APIRouter()
@@ -73,6 +75,8 @@ def _history(session: Session, token: str) -> list[dict[str, Any]] | None:
         }
         if m.payload and m.payload.get("buttons"):
             frame["buttons"] = m.payload["buttons"]
+        if m.payload and m.payload.get("name"):
+            frame["name"] = m.payload["name"]
         frames.append(frame)
     return frames
 
@@ -101,7 +105,8 @@ async def chat_socket(ws: WebSocket) -> None:
     history = await state.db.run(_history, token) if _TOKEN.match(token) else None
     if history is None:
         token = secrets.token_urlsafe(24)
-    key = f"{CHANNEL}:{token}"
+    # Keyed by the engine's sender id: librarians' replies find the socket by conversation.
+    key = patron_key(sender_id(CHANNEL, token))
     language: str | None = None
 
     async def send(frame: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb.db import Base, UTCDateTime, str_enum, utcnow
@@ -33,6 +33,14 @@ class StaffMember(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # --- the librarian console (kb.console) ---
+    # "argon2id$..." of the console password; None: cannot sign in to the console.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # online / away / offline, and when a console of theirs was last heard from.
+    console_status: Mapped[str] = mapped_column(String(16), default="offline")
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def at_centre(self) -> bool:

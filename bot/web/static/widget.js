@@ -124,7 +124,10 @@
     var speaker = m.speaker || (m.type === "notice" || m.type === "error" ? "system" : "bot");
     var box = el("div", "msg " + speaker + (m.type === "notice" || m.type === "error" ? " notice" : ""));
     if (m.code) box.setAttribute("data-code", m.code);
-    box.appendChild(el("span", "who", L[speaker] || speaker));
+    if (m.code === "queue") {  // a newer place in the queue replaces the older one
+      Array.prototype.forEach.call(log.querySelectorAll('[data-code="queue"]'), function (old) { old.remove(); });
+    }
+    box.appendChild(el("span", "who", m.name ? (L[speaker] || speaker) + " " + m.name : (L[speaker] || speaker)));
     box.appendChild(el("div", "text", m.text || ""));
     if (m.buttons && m.buttons.length) {
       var row = el("div", "buttons");

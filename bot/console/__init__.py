@@ -1,0 +1,26 @@
+"""The librarian console under /console: pages, JSON API, WebSocket.
+
+- :mod:`~bot.console.auth` session cookie, CSRF, roles
+- :mod:`~bot.console.pages` sign in, desk, FAQ, canned replies, metrics, search
+- :mod:`~bot.console.api` the desk's JSON calls (claim, reply, transfer, close ...)
+- :mod:`~bot.console.socket` live queue and chat lines
+- :mod:`~bot.console.i18n` Chinese and English
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from bot.console import api, pages, socket
+from bot.console.auth import NotSignedIn
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(socket.router)
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> RedirectResponse:
+        return RedirectResponse("/console/login", status_code=303)

@@ -1,0 +1,284 @@
+"""Database steps of the live chat (run in a worker thread); they return plain data,
+never ORM objects, so the async side can use the results after the session closed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import texts
+from kb.console import queue
+from kb.console.models import ChatStatus, Feedback, LiveChat
+from kb.conversations import Conversation, Message, Speaker, record_message
+from kb.db import utcnow
+from kb.outbound import enqueue
+from kb.settings import Settings
+from kb.staff.models import StaffMember
+
+BACK_TO_BOT = {"bot", "机器人", "机器人客服", "back to bot"}
+SKIP = {"skip", "跳过"}
+_RATING = re.compile(r"^\s*([1-5])\s*(?:分|stars?|★)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Patron:
+    """Where to reach the patron of a conversation."""
+
+    conversation_id: int
+    sender_id: str
+    channel: str
+    language: str | None
+
+    @property
+    def hub_key(self) -> str:
+        return patron_key(self.sender_id)
+
+
+def patron_key(sender_id: str) -> str:
+    return f"patron:{sender_id}"
+
+
+def _patron(conv: Conversation) -> Patron:
+    return Patron(conv.id, conv.sender_id, conv.channel, conv.language)
+
+
+@dataclass
+class Said:
+    """A line for the patron: already in the transcript (and the outbound queue for
+    channels other than the web); the web patron still needs the frame."""
+
+    patron: Patron
+    frame: dict[str, Any]
+    message_id: int = 0
+
+
+def say(
+    session: Session,
+    conv: Conversation,
+    speaker: Speaker,
+    text: str,
+    *,
+    buttons: list[dict[str, str]] | None = None,
+    name: str | None = None,
+    code: str | None = None,
+    kind: str = "live",
+) -> Said:
+    payload: dict[str, Any] = {}
+    if buttons:
+        payload["buttons"] = buttons
+    if name:
+        payload["name"] = name
+    if code:
+        payload["code"] = code
+    msg = record_message(session, conv, speaker, text, payload=payload or None)
+    if conv.channel != "web":
+        enqueue(
+            session,
+            conv.patron_id,
+            text,
+            kind=kind,
+            buttons=buttons or (),
+            channel=conv.channel,
+            dedupe_key=f"live:{msg.id}",
+        )
+    frame: dict[str, Any] = {"type": "message", "speaker": speaker.value, "text": text}
+    if buttons:
+        frame["buttons"] = buttons
+    if name:
+        frame["name"] = name
+    if code:
+        frame["code"] = code
+    return Said(_patron(conv), frame, msg.id)
+
+
+def line_frame(msg: Message, chat_id: int | None = None) -> dict[str, Any]:
+    payload = msg.payload or {}
+    return {
+        "type": "line",
+        "chat": chat_id,
+        "id": msg.id,
+        "speaker": msg.speaker.value,
+        "text": msg.text,
+        "name": payload.get("name"),
+        "intent": msg.intent,
+        "confidence": msg.confidence,
+        "at": msg.created_at.isoformat(),
+    }
+
+
+# --- the patron's side ------------------------------------------------------
+
+
+@dataclass
+class Intercepted:
+    """A patron line the gateway answered itself (not sent to the engine)."""
+
+    replies: list[tuple[str, list[dict[str, str]]]] = field(default_factory=list)
+    queue_changed: bool = False
+
+
+def intercept(session: Session, conversation_id: int, text: str) -> Intercepted | None:
+    """ "bot" while waiting leaves the queue; a rating or comment after a chat closed."""
+    conv = session.get(Conversation, conversation_id)
+    assert conv is not None
+    lang = conv.language
+    words = text.strip().lower()
+    if words in BACK_TO_BOT and queue.cancel(session, conv) is not None:
+        msg = texts.text("left_queue", lang)
+        record_message(session, conv, Speaker.SYSTEM, msg)
+        return Intercepted([(msg, [])], queue_changed=True)
+    chat = queue.awaiting_feedback(session, conversation_id)
+    if chat is None:
+        return None
+    if chat.feedback == Feedback.RATING:
+        match = _RATING.match(text)
+        if match is None:
+            chat.feedback = Feedback.DONE  # they moved on: the bot answers
+            return None
+        chat.rating, chat.feedback = int(match.group(1)), Feedback.COMMENT
+        msg = texts.text("ask_comment", lang)
+        skip = texts.text("skip", lang)
+        buttons = [{"title": skip, "payload": "skip"}]
+        record_message(session, conv, Speaker.SYSTEM, msg, payload={"buttons": buttons})
+        return Intercepted([(msg, buttons)])
+    chat.feedback = Feedback.DONE
+    if words not in SKIP:
+        chat.comment = text.strip()[:2000]
+    msg = texts.text("feedback_thanks", lang)
+    record_message(session, conv, Speaker.SYSTEM, msg)
+    return Intercepted([(msg, [])])
+
+
+def owner_of(session: Session, conversation_id: int) -> tuple[int, int] | None:
+    """(chat id, librarian id) of the conversation's active chat."""
+    chat = queue.open_chat(session, conversation_id)
+    if chat is None or chat.status != ChatStatus.ACTIVE or chat.staff_id is None:
+        return None
+    return chat.id, chat.staff_id
+
+
+def patron_line(
+    session: Session, conversation_id: int, msg: Message
+) -> tuple[int, dict[str, Any]] | None:
+    """The librarian who should see this patron line, and the line for their console."""
+    owner = owner_of(session, conversation_id)
+    if owner is None:
+        return None
+    return owner[1], line_frame(msg, owner[0])
+
+
+# --- the queue ---------------------------------------------------------------
+
+
+@dataclass
+class QueueState:
+    console: dict[str, Any]  # the snapshot every console shows
+    waiting: list[tuple[Patron, int, int]]  # patron, position, minutes
+
+
+def queue_state(session: Session, settings: Settings, now: datetime | None = None) -> QueueState:
+    now = now or utcnow()
+    rows = []
+    waiting = []
+    for place in queue.places(session, settings, now):
+        chat = session.get(LiveChat, place.chat_id)
+        assert chat is not None
+        conv = chat.conversation
+        waiting.append((_patron(conv), place.position, place.wait_minutes))
+        rows.append(
+            {
+                "id": chat.id,
+                "position": place.position,
+                "estimate_minutes": place.wait_minutes,
+                "waited_seconds": int((now - chat.queued_at).total_seconds()),
+                "requested_at": chat.requested_at.isoformat(),
+                "channel": conv.channel,
+                "language": conv.language,
+                "trigger": chat.trigger,
+                "requeued": chat.requeues > 0,
+            }
+        )
+    return QueueState({"type": "queue", "chats": rows}, waiting)
+
+
+# --- the librarian's side ----------------------------------------------------
+
+
+def _staff(session: Session, staff_id: int) -> StaffMember:
+    member = session.get(StaffMember, staff_id)
+    assert member is not None
+    return member
+
+
+def claim(session: Session, chat_id: int, staff_id: int) -> Said:
+    member = _staff(session, staff_id)
+    chat = queue.claim(session, chat_id, member)
+    conv = chat.conversation
+    return say(
+        session,
+        conv,
+        Speaker.SYSTEM,
+        texts.text("librarian_joined", conv.language, name=member.display_name),
+        code="librarian_joined",
+    )
+
+
+def reply(session: Session, chat_id: int, staff_id: int, text: str) -> tuple[Said, dict[str, Any]]:
+    member = _staff(session, staff_id)
+    chat = queue.owned_chat(session, chat_id, member)
+    queue.note_reply(session, chat)
+    said = say(session, chat.conversation, Speaker.LIBRARIAN, text, name=member.display_name)
+    msg = session.get(Message, said.message_id)
+    assert msg is not None
+    return said, line_frame(msg, chat.id)
+
+
+def transfer(
+    session: Session, chat_id: int, staff_id: int, to_username: str
+) -> tuple[Said, int, int]:
+    chat = queue.transfer(session, chat_id, _staff(session, staff_id), to_username)
+    assert chat.staff is not None and chat.staff_id is not None
+    conv = chat.conversation
+    said = say(
+        session,
+        conv,
+        Speaker.SYSTEM,
+        texts.text("transferred", conv.language, name=chat.staff.display_name),
+        code="transferred",
+    )
+    return said, chat.staff_id, chat.id
+
+
+def close(session: Session, chat_id: int, staff_id: int) -> Said:
+    chat = queue.close(session, chat_id, _staff(session, staff_id))
+    conv = chat.conversation
+    buttons = [{"title": str(n), "payload": f"rate:{n}"} for n in range(1, 6)]
+    return say(
+        session,
+        conv,
+        Speaker.SYSTEM,
+        texts.text("ask_rating", conv.language),
+        buttons=buttons,
+        code="ask_rating",
+    )
+
+
+def requeue_abandoned(session: Session, settings: Settings) -> list[tuple[Patron, int, int]]:
+    """Chats of librarians gone longer than the grace period: (patron, chat id, old owner)."""
+    moved = []
+    for chat in queue.abandoned(session, settings):
+        owner = chat.staff_id
+        if owner is not None and queue.requeue(session, chat.id, owner) is not None:
+            moved.append((_patron(chat.conversation), chat.id, owner))
+    return moved
+
+
+def touch(session: Session, staff_id: int, status: str | None = None) -> None:
+    member = _staff(session, staff_id)
+    member.last_seen_at = utcnow()
+    if status is not None:
+        member.console_status = status

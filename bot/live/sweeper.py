@@ -1,0 +1,26 @@
+"""Each gateway checks now and then for chats whose librarian's console went quiet
+(closed tab, lost network) longer than the grace period, and returns them to the
+queue. The move is a conditional update, so two gateways never move a chat twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.live.desk import Desk
+
+log = logging.getLogger("refdesk.live")
+
+
+async def run_sweeper(desk: Desk) -> None:
+    interval = max(0.5, min(5.0, desk.settings.console_grace_seconds / 4))
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            moved = await desk.sweep()
+            if moved:
+                log.info("returned %d chat(s) of disconnected librarians to the queue", moved)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("live-chat sweep failed")

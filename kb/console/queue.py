@@ -1,0 +1,241 @@
+"""The live-chat queue: request a librarian, claim (race-safe), transfer, close, rate,
+return to the queue. Functions take a session; the caller commits.
+
+A conversation has at most one open live chat (queued or active). Its mode follows:
+queued -> WAITING (the bot still answers), active -> HUMAN (the bot is silent),
+closed / cancelled -> BOT.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kb.console.availability import online_librarians
+from kb.console.models import ChatStatus, Feedback, LiveChat
+from kb.conversations.models import Conversation, ConversationMode
+from kb.db import utcnow
+from kb.settings import Settings
+from kb.staff.models import StaffMember
+
+OPEN = (ChatStatus.QUEUED, ChatStatus.ACTIVE)
+
+
+class QueueError(ValueError):
+    """A queue action that cannot be done now; ``code`` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Place:
+    chat_id: int
+    conversation_id: int
+    position: int  # 1 = next
+    wait_minutes: int  # estimate
+
+
+def open_chat(session: Session, conversation_id: int) -> LiveChat | None:
+    return session.scalar(
+        select(LiveChat).where(
+            LiveChat.conversation_id == conversation_id, LiveChat.status.in_(OPEN)
+        )
+    )
+
+
+def request_chat(
+    session: Session, conv: Conversation, trigger: str, now: datetime | None = None
+) -> LiveChat:
+    """Put the conversation in the queue (or return its open chat)."""
+    chat = open_chat(session, conv.id)
+    if chat is not None:
+        return chat
+    now = now or utcnow()
+    chat = LiveChat(
+        conversation_id=conv.id,
+        status=ChatStatus.QUEUED,
+        trigger=trigger,
+        requested_at=now,
+        queued_at=now,
+        transfers=0,
+        requeues=0,
+    )
+    session.add(chat)
+    conv.mode = ConversationMode.WAITING
+    session.flush()
+    return chat
+
+
+def queued(session: Session) -> list[LiveChat]:
+    return list(
+        session.scalars(
+            select(LiveChat)
+            .where(LiveChat.status == ChatStatus.QUEUED)
+            .order_by(LiveChat.queued_at, LiveChat.id)
+        )
+    )
+
+
+def average_chat_minutes(session: Session, settings: Settings, recent: int = 50) -> float:
+    rows = session.execute(
+        select(LiveChat.claimed_at, LiveChat.closed_at)
+        .where(LiveChat.status == ChatStatus.CLOSED, LiveChat.claimed_at.is_not(None))
+        .order_by(LiveChat.id.desc())
+        .limit(recent)
+    ).all()
+    spans = [(c - a).total_seconds() / 60 for a, c in rows if a and c]
+    return sum(spans) / len(spans) if spans else settings.console_default_chat_minutes
+
+
+def places(session: Session, settings: Settings, now: datetime | None = None) -> list[Place]:
+    """Every queued chat with its position and an estimated wait.
+
+    The estimate: chats ahead shared among the librarians online, each taking the
+    average length of recent chats (at least one minute for the next in line)."""
+    chats = queued(session)
+    if not chats:
+        return []
+    staff = max(1, online_librarians(session, settings, now))
+    avg = average_chat_minutes(session, settings)
+    return [
+        Place(c.id, c.conversation_id, i + 1, max(1, math.ceil((i // staff + 0.5) * avg)))
+        for i, c in enumerate(chats)
+    ]
+
+
+def cancel(session: Session, conv: Conversation) -> LiveChat | None:
+    """The patron goes back to the bot: only while nobody has claimed the chat."""
+    chat = open_chat(session, conv.id)
+    if chat is None or chat.status != ChatStatus.QUEUED:
+        return None
+    chat.status = ChatStatus.CANCELLED
+    chat.closed_at = utcnow()
+    conv.mode = ConversationMode.BOT
+    session.flush()
+    return chat
+
+
+def claim(
+    session: Session, chat_id: int, staff: StaffMember, now: datetime | None = None
+) -> LiveChat:
+    """Take a queued chat. Exactly one of several librarians claiming at once wins:
+    the update only matches while the chat is still queued."""
+    now = now or utcnow()
+    won = session.execute(
+        update(LiveChat)
+        .where(LiveChat.id == chat_id, LiveChat.status == ChatStatus.QUEUED)
+        .values(status=ChatStatus.ACTIVE, staff_id=staff.id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    chat = session.get(LiveChat, chat_id)
+    if chat is None:
+        raise QueueError("not_found", f"there is no chat {chat_id}")
+    session.refresh(chat)
+    if not won:
+        owner = chat.staff.display_name if chat.staff else None
+        if chat.status == ChatStatus.ACTIVE and owner:
+            raise QueueError("taken", f"{owner} has already taken this chat")
+        raise QueueError("gone", "this chat is no longer waiting")
+    chat.conversation.mode = ConversationMode.HUMAN
+    session.flush()
+    return chat
+
+
+def owned_chat(session: Session, chat_id: int, staff: StaffMember) -> LiveChat:
+    chat = session.get(LiveChat, chat_id)
+    if chat is None:
+        raise QueueError("not_found", f"there is no chat {chat_id}")
+    if chat.status != ChatStatus.ACTIVE:
+        raise QueueError("not_active", "this chat is not active")
+    if chat.staff_id != staff.id:
+        raise QueueError("not_yours", "this chat belongs to another librarian")
+    return chat
+
+
+def transfer(session: Session, chat_id: int, staff: StaffMember, to_username: str) -> LiveChat:
+    chat = owned_chat(session, chat_id, staff)
+    target = session.scalar(
+        select(StaffMember).where(StaffMember.username == to_username.strip().lower())
+    )
+    if target is None or not target.active or target.password_hash is None:
+        raise QueueError("no_colleague", f"no console user {to_username!r}")
+    if target.id == staff.id:
+        raise QueueError("same", "the chat is already yours")
+    chat.staff_id = target.id
+    chat.transfers += 1
+    session.flush()
+    session.refresh(chat)
+    return chat
+
+
+def close(
+    session: Session, chat_id: int, staff: StaffMember, now: datetime | None = None
+) -> LiveChat:
+    chat = owned_chat(session, chat_id, staff)
+    chat.status = ChatStatus.CLOSED
+    chat.closed_at = now or utcnow()
+    chat.feedback = Feedback.RATING
+    chat.conversation.mode = ConversationMode.BOT
+    session.flush()
+    return chat
+
+
+def requeue(session: Session, chat_id: int, owner_id: int) -> LiveChat | None:
+    """An active chat goes back to the queue (its librarian disconnected); it keeps its
+    place. Only if ``owner_id`` still owns it, so two gateways sweeping at once move it once."""
+    moved = session.execute(
+        update(LiveChat)
+        .where(
+            LiveChat.id == chat_id,
+            LiveChat.status == ChatStatus.ACTIVE,
+            LiveChat.staff_id == owner_id,
+        )
+        .values(status=ChatStatus.QUEUED, staff_id=None, requeues=LiveChat.requeues + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    chat = session.get(LiveChat, chat_id)
+    if not moved or chat is None:
+        return None
+    session.refresh(chat)
+    chat.conversation.mode = ConversationMode.WAITING
+    session.flush()
+    return chat
+
+
+def abandoned(session: Session, settings: Settings, now: datetime | None = None) -> list[LiveChat]:
+    """Active chats whose librarian's console has not been heard from for the grace period."""
+    since = (now or utcnow()) - timedelta(seconds=settings.console_grace_seconds)
+    return list(
+        session.scalars(
+            select(LiveChat)
+            .join(StaffMember, StaffMember.id == LiveChat.staff_id)
+            .where(
+                LiveChat.status == ChatStatus.ACTIVE,
+                (StaffMember.last_seen_at < since) | StaffMember.last_seen_at.is_(None),
+            )
+        )
+    )
+
+
+def note_reply(session: Session, chat: LiveChat, now: datetime | None = None) -> None:
+    if chat.first_reply_at is None:
+        chat.first_reply_at = now or utcnow()
+
+
+def awaiting_feedback(session: Session, conversation_id: int) -> LiveChat | None:
+    """The latest chat of the conversation if its rating or comment is still asked for."""
+    chat = session.scalar(
+        select(LiveChat)
+        .where(LiveChat.conversation_id == conversation_id)
+        .order_by(LiveChat.id.desc())
+        .limit(1)
+    )
+    if chat is None or chat.feedback not in (Feedback.RATING, Feedback.COMMENT):
+        return None
+    return chat
