@@ -6,13 +6,17 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.envs import ENGINE_ENV, engine_process_env
 from kb.language import detect_language
 
 REPO = Path(__file__).resolve().parents[2]
-CONTRACT = REPO.parent / "shared" / "nlu-contract.md"
+# A copy of ../shared/nlu-contract.md travels with the project, so the test does not
+# depend on where the checkout lives; test_contract_copy_is_current compares them.
+CONTRACT = REPO / "nlu" / "contract.md"
+SHARED_CONTRACT = REPO.parent / "shared" / "nlu-contract.md"
 
 # Rasa 3.6 warns about every retrieval intent even when the project is right:
 # declaring `faq` in the domain yields "duplicated intents ... faq", and the FAQ
@@ -111,3 +115,9 @@ def test_the_held_out_split_is_never_trained_on() -> None:
     held_out = _examples(REPO / "nlu" / "tests" / "holdout")
     leaked = [t for lines in held_out.values() for t in lines if norm(t) in trained]
     assert not leaked, leaked[:10]
+
+
+def test_contract_copy_is_current() -> None:
+    if not SHARED_CONTRACT.exists():
+        pytest.skip(f"{SHARED_CONTRACT} is not next to this checkout")
+    assert CONTRACT.read_text("utf-8") == SHARED_CONTRACT.read_text("utf-8")
