@@ -7,10 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from bot.hub import Hub
+from bot.live.steps import patron_key
 from bot.outbound import Outgoing
 from bot.outbound.render import with_links
+from kb.patrons import sender_id
 
 CHANNEL = "web"
+
+
+def _key(address: str) -> str:
+    """The hub key the patron's open tabs listen on (see bot/web/chat.py)."""
+    return patron_key(sender_id(CHANNEL, address))
 
 
 class WebSender:
@@ -22,7 +29,7 @@ class WebSender:
         self.hub = hub
 
     def live(self, address: str) -> bool:
-        return self.hub.connected(f"{CHANNEL}:{address}")
+        return self.hub.connected(_key(address))
 
     async def send(self, message: Outgoing) -> str | None:
         frame: dict[str, Any] = {
@@ -33,7 +40,7 @@ class WebSender:
         }
         if message.buttons:
             frame["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-        await self.hub.publish(f"{CHANNEL}:{message.address}", frame)
+        await self.hub.publish(_key(message.address), frame)
         return None
 
     async def close(self) -> None:
