@@ -315,11 +315,6 @@ def _receive(
     trusted: bool = False,
 ) -> _Received:
     conv = conversation_for(session, channel, external_id)
-    # A menu click (trusted) says nothing about the patron's language; words do.
-    language = (None if trusted else detect_language(cleaned.text)) or conv.language
-    if language and language != conv.language:
-        conv.language = language
-        conv.patron.language = language
     if payload is not None and not trusted and not _was_offered(session, conv, payload):
         # Unknown payload (a stale page or a forged frame): treat the click as typed text.
         payload = None
@@ -330,7 +325,8 @@ def _receive(
     else:
         drop_pin_prompt(session, conv.id)  # a button click leaves the PIN prompt
     language = conv.language
-    if prompt is None or cancelled:  # the language of a PIN says nothing
+    # A menu click (trusted) or a PIN says nothing about the patron's language; words do.
+    if not trusted and (prompt is None or cancelled):
         language = detect_language(cleaned.text) or conv.language
     if language and language != conv.language:
         conv.language = language

@@ -174,7 +174,7 @@ async def test_a_held_title_is_not_suggested_and_says_where(chat: ChatClient) ->
 async def test_purchase_suggestion_then_staff_decline_reaches_the_patron(stack, chat) -> None:  # type: ignore[no-untyped-def]
     first = await chat.say("i'd like to suggest a purchase")
     assert "title" in texts(first)
-    await chat.say("The Dispossessed")
+    await chat.say("Always Coming Home")
     await chat.say("Ursula K. Le Guin")
     await chat.say("skip")
     done = await chat.say("for my science fiction seminar")
@@ -184,7 +184,7 @@ async def test_purchase_suggestion_then_staff_decline_reaches_the_patron(stack, 
     second = await ChatClient(stack.ws_url).connect()
     try:
         await second.say("图书馆能不能买这本书")
-        await second.say("The Dispossessed")
+        await second.say("Always Coming Home")
         await second.say("跳过")
         await second.say("跳过")
         joined = await second.say("写论文要用")
@@ -194,7 +194,7 @@ async def test_purchase_suggestion_then_staff_decline_reaches_the_patron(stack, 
 
     with stack.db() as session:
         suggestion = session.scalar(
-            select(PurchaseSuggestion).where(PurchaseSuggestion.title == "The Dispossessed")
+            select(PurchaseSuggestion).where(PurchaseSuggestion.title == "Always Coming Home")
         )
         assert suggestion is not None and len(suggestion.supporters) == 2
         key = add_staff(session, "acq.admin", library_code=None, role=StaffRole.ADMIN).token

@@ -56,20 +56,20 @@ def test_purchase_suggestions_duplicates_decisions_and_notices(
 
     # New, then the same item again (other spelling, no author): joined, not duplicated.
     made = acquisitions.suggest_purchase(
-        session, title="The Dispossessed", author="Ursula K. Le Guin", isbn=None,
+        session, title="Always Coming Home", author="Ursula K. Le Guin", isbn=None,
         reason="for my SF course", sender_id=first.sender_id, language="zh",
     )  # fmt: skip
     assert made.kind == "created" and made.suggestion is not None
     assert made.suggestion.reference == f"PS-{made.suggestion.id:06d}"
     again = acquisitions.suggest_purchase(
-        session, title="the dispossessed", author=None, isbn=None, reason=None,
+        session, title="always coming home", author=None, isbn=None, reason=None,
         sender_id=second.sender_id, language="en",
     )  # fmt: skip
     assert again.kind == "joined" and again.suggestion is made.suggestion
     assert len(made.suggestion.supporters) == 2
     # Suggesting it twice from one patron does not count twice.
     acquisitions.suggest_purchase(
-        session, title="The Dispossessed", author="Ursula K. Le Guin", isbn=None, reason=None,
+        session, title="Always Coming Home", author="Ursula K. Le Guin", isbn=None, reason=None,
         sender_id=first.sender_id, language="zh",
     )  # fmt: skip
     assert len(made.suggestion.supporters) == 2
@@ -98,7 +98,7 @@ def test_purchase_suggestions_duplicates_decisions_and_notices(
 
     # A declined suggestion is no longer open: suggesting it again opens a new one.
     fresh = acquisitions.suggest_purchase(
-        session, title="The Dispossessed", author=None, isbn=None, reason=None,
+        session, title="Always Coming Home", author=None, isbn=None, reason=None,
         sender_id=second.sender_id, language="en",
     )  # fmt: skip
     assert fresh.kind == "created"
