@@ -112,22 +112,6 @@ class ActionSubscribeAlerts(Action):
         ]
 
 
-class ActionAskAlertTopics(Action):
-    def name(self) -> str:
-        return "action_ask_alert_topics"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        say(
-            dispatcher,
-            reply_language(tracker),
-            "您想订阅哪些主题？用自己的话说就行，例如“人工智能和考古”。",
-            "Which topics would you like alerts on? Your own words are fine, e.g. “AI and archaeology”.",
-        )
-        return []
-
-
 def _confirm(session: Session, sender: str, pending: dict[str, Any], language: str) -> str | None:
     patron = patron_for_sender(session, sender)
     if patron is None:

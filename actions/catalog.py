@@ -211,24 +211,6 @@ class ActionSearchCatalog(Action):
         return await show_results(dispatcher, language, plan, page=1)
 
 
-class ActionAskSearchQuery(Action):
-    """The search form's prompt, when the patron asked to search but named nothing."""
-
-    def name(self) -> str:
-        return "action_ask_search_query"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        say(
-            dispatcher,
-            reply_language(tracker),
-            "您想找什么？可以告诉我书名、作者、主题或 ISBN。",
-            "What are you looking for? Tell me a title, an author, a subject or an ISBN.",
-        )
-        return []
-
-
 class ActionMoreResults(Action):
     def name(self) -> str:
         return "action_more_results"

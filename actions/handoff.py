@@ -86,24 +86,6 @@ def _save_question(session: Session, sender: str, text: str) -> str | None:
     return leave_question(session, conv, text, NO_LIBRARIAN).reference
 
 
-class ActionAskQuestionText(Action):
-    """The question form's prompt."""
-
-    def name(self) -> str:
-        return "action_ask_question_text"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        say(
-            dispatcher,
-            reply_language(tracker),
-            "请把您的问题写下来（可以写详细一些），馆员会在这里回复您。",
-            "Please write down your question (details help); a librarian will answer you here.",
-        )
-        return []
-
-
 class ActionLeaveQuestion(Action):
     def name(self) -> str:
         return "action_leave_question"

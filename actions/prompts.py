@@ -1,4 +1,4 @@
-"""The questions the patron-service forms ask (``action_ask_<slot>``), in zh and en."""
+"""The questions the forms ask (``action_ask_<slot>``), in zh and en."""
 
 from __future__ import annotations
 
@@ -11,6 +11,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import reply_language, say
 
 PROMPTS = {
+    # catalog: the patron asked to search but named nothing (search_form)
+    "search_query": (
+        "您想找什么？可以告诉我书名、作者、主题或 ISBN。",
+        "What are you looking for? Tell me a title, an author, a subject or an ISBN.",
+    ),
+    # handoff: no librarian on duty, the question is kept for later (question_form)
+    "question_text": (
+        "请把您的问题写下来（可以写详细一些），馆员会在这里回复您。",
+        "Please write down your question (details help); a librarian will answer you here.",
+    ),
+    # alerts: what to be told about
+    "alert_topics": (
+        "您想订阅哪些主题？用自己的话说就行，例如“人工智能和考古”。",
+        "Which topics would you like alerts on? Your own words are fine, e.g. “AI and archaeology”.",
+    ),
     # account: the card number (the PIN is asked by action_ils_ask_pin, taken by the gateway)
     "library_barcode": (
         "请输入您的借书证号（证件上的条码号）。输入“取消”可以退出。",
