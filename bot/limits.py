@@ -23,8 +23,10 @@ from limits.storage import storage_from_string
 from bot import texts
 from kb.settings import Settings
 
-# Paths a stranger can hit without a chat session: link resolvers, APIs, downloads.
-_LIMITED_PREFIXES = ("/api/", "/openurl", "/delivery/files/", "/webhooks/")
+# Paths a stranger can hit without a chat session: link resolvers, APIs, downloads,
+# alert links, console sign-in. Not channel webhooks: Telegram and WeChat send every
+# patron's messages from a few addresses, and their signatures authenticate them.
+_LIMITED_PREFIXES = ("/api/", "/openurl", "/delivery/files/", "/alerts/", "/console/login")
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     )
     limit_client_requests: str = Field(
         "300/minute",
-        description="requests per client address to /api, /openurl and downloads",
+        description="requests per client address to /api, /openurl, downloads, alert links, console sign-in",
     )
     limit_sockets_per_client: int = Field(
         100, description="web-chat sockets one client address may hold open"

@@ -89,6 +89,9 @@ def test_open_endpoints_are_limited_per_address_across_gateways(tmp_path: Path) 
         assert refused.status_code == 429
         assert int(refused.headers["Retry-After"]) >= 1
         assert "too fast" in refused.json()["message"]
+        # Alert links share the address's budget; channel webhooks do not.
+        assert httpx.get(a.url + "/alerts/unsubscribe/x").status_code == 429
+        assert httpx.post(a.url + "/webhooks/telegram", json={}).status_code != 429
         # The chat page itself is not an open endpoint and carries the security headers.
         page = httpx.get(a.url + "/chat")
         assert page.status_code == 200
