@@ -15,7 +15,7 @@ from kb.patrons import sender_id
 CHANNEL = "web"
 
 
-def _key(address: str) -> str:
+def tab_key(address: str) -> str:
     """The hub key the patron's open tabs listen on (see bot/web/chat.py)."""
     return patron_key(sender_id(CHANNEL, address))
 
@@ -29,7 +29,7 @@ class WebSender:
         self.hub = hub
 
     def live(self, address: str) -> bool:
-        return self.hub.connected(_key(address))
+        return self.hub.connected(tab_key(address))
 
     async def send(self, message: Outgoing) -> str | None:
         frame: dict[str, Any] = {
@@ -40,7 +40,7 @@ class WebSender:
         }
         if message.buttons:
             frame["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-        await self.hub.publish(_key(message.address), frame)
+        await self.hub.publish(tab_key(message.address), frame)
         return None
 
     async def close(self) -> None:

@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions import alerts
+from actions import alerts, prompts
 from kb.alerts.consent import has_consent
 from kb.alerts.models import Frequency
 from kb.alerts.subscriptions import subscriber_of
@@ -113,7 +113,7 @@ async def test_english_uses_the_topic_entity_and_asks_when_nothing_is_named(
     assert said[0]["text"].startswith("I understood: Machine learning (TP181).")
     _, asked = await run(alerts.ActionSubscribeAlerts(), tracker("turn on new book alerts"))
     assert "alert_topics" in asked and asked["alert_topics"] is None  # then the form asks
-    said, _ = await run(alerts.ActionAskAlertTopics(), tracker("turn on new book alerts"))
+    said, _ = await run(prompts.Ask_alert_topics(), tracker("turn on new book alerts"))
     assert said[0]["text"].startswith("Which topics")
     said, _ = await run(
         alerts.ActionSubscribeAlerts(),

@@ -19,7 +19,7 @@ from bot.hub import Hub
 from bot.outbound import Outgoing, SendRetry
 from bot.outbound.render import numbered, split_text
 from bot.outbound.store import recover_expired
-from bot.outbound.web import WebSender
+from bot.outbound.web import WebSender, tab_key
 from bot.outbound.worker import Worker
 from bot.replies import Button
 from kb.conversations import conversation_for, find_conversation, recent_messages
@@ -154,7 +154,7 @@ async def test_the_preferred_channel_wins_and_a_live_web_tab_gets_the_push(rig: 
     async def tab(frame):  # type: ignore[no-untyped-def]
         frames.append(frame)
 
-    rig.hub.subscribe("web:websession-2006-abcdefghijkl", tab)
+    rig.hub.subscribe(tab_key("websession-2006-abcdefghijkl"), tab)
 
     def prefer(session, channel):  # type: ignore[no-untyped-def]
         conversation_for(session, "telegram", "2006").patron.preferred_channel = channel
