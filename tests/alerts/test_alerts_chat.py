@@ -32,7 +32,7 @@ def button(replies: list[dict[str, Any]], payload_part: str) -> dict[str, str]:
     return found[0]
 
 
-def wait_for_alert(stack, title: str, timeout: float = 60) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def wait_for_alert(stack, title: str, timeout: float = 180) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with stack.db() as session:
