@@ -158,3 +158,16 @@ def reachable_channels(patron: Patron) -> list[str]:
     if patron.email:
         found.add("email")
     return sorted(found)
+
+
+def topic_counts(session: Session) -> dict[tuple[str, str], int]:
+    """Active subscribers per (kind, value): the vocabulary's classes and keywords."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(SubscriptionTopic.kind, SubscriptionTopic.value, func.count())
+        .join(Subscriber, Subscriber.id == SubscriptionTopic.subscriber_id)
+        .where(Subscriber.active.is_(True))
+        .group_by(SubscriptionTopic.kind, SubscriptionTopic.value)
+    )
+    return {(str(kind), value): int(count) for kind, value, count in rows}
