@@ -12,7 +12,9 @@ from rich.table import Table
 
 from bot.cli_session import migrated_session
 
-alerts_app = typer.Typer(help="Topical alerts: topics, feeds, matching, figures.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Topical alerts: topics, feeds, matching, figures.", no_args_is_help=True
+)
 feeds_app = typer.Typer(help="Library news and events feeds (RSS/Atom).", no_args_is_help=True)
 alerts_app.add_typer(feeds_app, name="feeds")
 console = Console(width=160)

@@ -103,7 +103,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "publish_time": ("时间", "at"),
     "timezone": ("时区", "Time zone"),
     "preview": ("预览", "Preview"),
-    "send": ("发送 / 定时发送", "Send / schedule"),
+    "send_announcement": ("发送 / 定时发送", "Send / schedule"),
     "send_admin_only": ("只有管理员可以发送。", "Only an admin can send."),
     "audience": ("受众人数", "Audience"),
     "understood": ("理解为", "Understood as"),

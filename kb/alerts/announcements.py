@@ -170,9 +170,9 @@ def listing(session: Session, *, limit: int = 100) -> list[dict[str, Any]]:
             "created_by": item.created_by,
             "topics": (item.audience or {}).get("named", []),
             "keywords": (item.audience or {}).get("keywords", []),
-            "state": "scheduled" if item.publish_at > now and item.matched_at is None else (
-                "sent" if item.matched_at is not None else "due"
-            ),
+            "state": "scheduled"
+            if item.publish_at > now and item.matched_at is None
+            else ("sent" if item.matched_at is not None else "due"),
             "deliveries": int(deliveries or 0),
             "queued": int(queued or 0),
             "pending": int(pending or 0),

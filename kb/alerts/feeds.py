@@ -110,7 +110,9 @@ def read_feed(
             response = httpx.get(
                 url,
                 headers={"User-Agent": AGENT, **headers},
-                timeout=timeout if timeout is not None else get_settings().alerts_feed_timeout_seconds,
+                timeout=timeout
+                if timeout is not None
+                else get_settings().alerts_feed_timeout_seconds,
                 follow_redirects=True,
             )
         except httpx.TimeoutException:

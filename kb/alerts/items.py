@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kb.alerts.models import AlertCursor, AlertItem, FeedState, ItemKind
+from kb.alerts.models import AlertCursor, AlertItem, ItemKind
 from kb.alerts.text import terms
 from kb.alerts.vocabulary import Vocabulary, vocabulary
 from kb.catalog.models import Holding, Record

@@ -171,9 +171,7 @@ def _zh_clock(m: re.Match[str]) -> _Clock | None:
     if hour is not None and hour <= 12:
         if period in ("晚上", "晚", "夜里", "夜间", "夜晚", "半夜") and hour == 12:
             hour = 0
-        elif afternoon and period != "中午" and hour < 12:
-            hour += 12
-        elif period == "中午" and hour < 6:
+        elif afternoon and period != "中午" and hour < 12 or period == "中午" and hour < 6:
             hour += 12
         elif period in _MORNING and hour == 12:
             hour = 0
@@ -184,11 +182,11 @@ def _zh_clock(m: re.Match[str]) -> _Clock | None:
 def _en_clock(m: re.Match[str]) -> _Clock | None:
     if m["word"]:
         word = m["word"].lower()
-        at = time(0, 0) if word == "midnight" else time(12, 0)
-        return _Clock(at, m.start(), m.end(), word != "midnight", True)
+        noon = time(0, 0) if word == "midnight" else time(12, 0)
+        return _Clock(noon, m.start(), m.end(), word != "midnight", True)
     if m["h24"]:
-        at = _valid(int(m["h24"]), int(m["m24"]))
-        return _Clock(at, m.start(), m.end(), False, False) if at else None
+        clock = _valid(int(m["h24"]), int(m["m24"]))
+        return _Clock(clock, m.start(), m.end(), False, False) if clock else None
     hour, minute = int(m["hour"]), int(m["minute"] or 0)
     pm = m["ampm"].lower().startswith("p")
     if not 1 <= hour <= 12:
@@ -214,7 +212,9 @@ def _clocks(text: str) -> list[_Clock]:
         if m["h24"] and before and clock.at.hour < 12:
             period = before.group(1)
             if period in _AFTERNOON and period != "中午":
-                clock = _Clock(time(clock.at.hour + 12, clock.at.minute), m.start(), m.end(), True, True)
+                clock = _Clock(
+                    time(clock.at.hour + 12, clock.at.minute), m.start(), m.end(), True, True
+                )
             else:
                 clock = _Clock(clock.at, m.start(), m.end(), False, True)
         found.append(clock)
@@ -269,8 +269,8 @@ def _timezone(text: str) -> str | None:
         name = "UTC" if m.group(0) == "GMT" else m.group(0)
         if valid_zone(name):
             return name
-    m = _CITY.search(text)
-    return CITY_ZONES[m.group(0).lower()] if m else None
+    city = _CITY.search(text)
+    return CITY_ZONES[city.group(0).lower()] if city else None
 
 
 def read_preferences(text: str) -> Preferences:

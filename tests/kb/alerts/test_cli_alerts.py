@@ -14,7 +14,10 @@ from tests.kb.alerts.test_feeds_http import NEWS, FeedServer, Route, feed_server
 
 
 def test_alerts_cli(
-    session: Session, db_url: str, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    session: Session,
+    db_url: str,
+    feed_server: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     from bot.cli import app
 

@@ -5,6 +5,7 @@ tagged with topics and matched to subscribers."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -78,10 +79,9 @@ def feed_server() -> Iterator[FeedServer]:
             if route.modified:
                 self.send_header("Last-Modified", route.modified)
             self.end_headers()
-            try:
+            # The slow feed's reader may have given up.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(route.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the slow feed's reader gave up
 
         def log_message(self, *args: object) -> None:
             pass
@@ -222,5 +222,7 @@ def test_registering_and_removing_feeds(session: Session, monkeypatch: pytest.Mo
         remove_feed(session, "https://lib.example.org/never.rss")
     remove_feed(session, "https://lib.example.org/added.atom")
     assert [s.url for s in feed_states(session)] == ["https://lib.example.org/config.rss"]
-    assert session.get(FeedState, "https://lib.example.org/added.atom") is not None  # its state stays
+    assert (
+        session.get(FeedState, "https://lib.example.org/added.atom") is not None
+    )  # its state stays
     get_settings.cache_clear()

@@ -169,7 +169,10 @@ def test_feed_entries_become_tagged_items_once(session: Session) -> None:
 
     ai = subscribe(session, "人工智能")
     digs = subscribe(session, "archaeology", language="en")
-    assert read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode()).new_items == 2
+    assert (
+        read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode()).new_items
+        == 2
+    )
     again = read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode())
     assert again.new_items == 0
     news = {
