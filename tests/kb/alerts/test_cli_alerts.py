@@ -16,8 +16,8 @@ from tests.kb.alerts.test_feeds_http import NEWS, FeedServer, Route, feed_server
 def test_alerts_cli(
     session: Session,
     db_url: str,
-    feed_server: FeedServer,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    feed_server: FeedServer,  # noqa: F811 (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from bot.cli import app
 
