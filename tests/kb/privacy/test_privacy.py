@@ -169,9 +169,11 @@ def test_export_link_expires(session, backend):
     session.flush()
     with time_machine.travel(T0, tick=False):
         _, token = export.issue(session, patron.id, "web", hours=24)
-    with time_machine.travel(T0 + timedelta(hours=25), tick=False):
-        with pytest.raises(tokens.TokenExpired):
-            export.redeem(session, token)
+    with (
+        time_machine.travel(T0 + timedelta(hours=25), tick=False),
+        pytest.raises(tokens.TokenExpired),
+    ):
+        export.redeem(session, token)
 
 
 def test_forget_erases_the_patron_and_keeps_tickets_anonymous(session, backend, tmp_path):
@@ -222,7 +224,12 @@ def test_forget_erases_the_patron_and_keeps_tickets_anonymous(session, backend, 
     # Idempotent: a second request finds nothing and records nothing.
     assert not forget.forget_patron(session, pid, source="telegram").erased
     assert session.scalar(select(func.count(Erasure.id))) == 1
-    assert open_.ticket  # noqa: the open ticket object is still readable
+    cancel = session.scalar(
+        select(DeliveryEvent).where(
+            DeliveryEvent.request_id == open_.id, DeliveryEvent.event == Event.CANCEL
+        )
+    )
+    assert cancel is not None and cancel.actor == forget.ACTOR
 
 
 def test_tracker_rows_of_forgotten_conversations_are_deleted(tmp_path):
