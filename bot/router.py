@@ -67,6 +67,9 @@ class Turn:
     sender_id: str
     language: str | None
     replies: list[Reply] = field(default_factory=list)
+    # The privacy notice of a first contact: sent after the turn's answer, so the answer
+    # to what the patron asked still comes first.
+    notice: Reply | None = None
 
 
 @dataclass
@@ -159,6 +162,19 @@ class Router:
         payload: str | None,
         trusted: bool = False,
     ) -> Turn:
+        turn = await self._turn(channel, external_id, raw, payload, trusted)
+        if turn.notice is not None:
+            turn.replies.append(turn.notice)
+        return turn
+
+    async def _turn(
+        self,
+        channel: str,
+        external_id: str,
+        raw: str,
+        payload: str | None,
+        trusted: bool,
+    ) -> Turn:
         started = time.perf_counter()
         cleaned = patron_text.clean(raw, self.settings.max_message_chars)
         if cleaned.empty and payload is None:
@@ -177,10 +193,8 @@ class Router:
             received = await self.db.run(_receive, channel, external_id, cleaned, payload, trusted)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
             if received.notice is not None:
-                turn.replies.append(
-                    Reply(
-                        text=received.notice, speaker="system", kind="notice", code="privacy_notice"
-                    )
+                turn.notice = Reply(
+                    text=received.notice, speaker="system", kind="notice", code="privacy_notice"
                 )
             if not cleaned.text and received.payload is None:
                 turn.replies.append(_notice("empty", received.language))
