@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot import alerts, channels, delivery, health, limits, services
+from bot import alerts, channels, delivery, health, limits, privacy_pages, services
 from bot.channels import wechat
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.console import install as install_console
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits.install(app, state.limits)
     wechat.install(app)
     alerts.install(app)
+    privacy_pages.install(app)
     services.install(app)
     install_console(app)
 

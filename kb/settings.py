@@ -231,6 +231,17 @@ class Settings(BaseSettings):
         500, description="subscribers whose alerts are queued per committed batch"
     )
 
+    # --- privacy rights and retention --------------------------------------
+    privacy_transcript_days: int = Field(
+        180, description="chat transcripts older than this are deleted by the retention job"
+    )
+    privacy_closed_ticket_days: int = Field(
+        365, description="closed delivery tickets older than this lose their personal data"
+    )
+    privacy_export_hours: int = Field(
+        24, description="hours a patron's data-export download link stays valid (used once)"
+    )
+
     # --- e-mail (alerts) ------------------------------------------------------
     smtp_host: str = Field("", description="SMTP server for e-mail alerts; empty = no e-mail")
     smtp_port: int = Field(587, description="SMTP port")
