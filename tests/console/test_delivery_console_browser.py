@@ -1,0 +1,73 @@
+"""A lending library's librarian supplies a copy from the console in headless Chromium,
+and the patron, with the web chat open in another browser, gets the download link."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser.test_webchat_page import CHROMIUM, CHROMIUM_ARGS
+from tests.console.conftest import PASSWORD, DeliveryDesk
+from tests.kb.delivery.conftest import article_draft
+
+pytestmark = [pytest.mark.browser]
+PDF = b"%PDF-1.4 the scanned chapter\n" * 40
+
+
+def test_librarian_uploads_the_copy_and_the_patron_gets_the_link(
+    delivery_desk: DeliveryDesk, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from kb.patrons.service import identity_for
+
+    url = delivery_desk.url
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(PDF)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            patron = browser.new_context(locale="en-US").new_page()
+            patron.goto(f"{url}/chat")
+            patron.wait_for_function(
+                "() => localStorage.getItem('refdesk-session:' + location.host)"
+            )
+            token = patron.evaluate("() => localStorage.getItem('refdesk-session:' + location.host)")
+            with delivery_desk.gw.db() as session:  # the web patron, as their first message makes it
+                identity = identity_for(session, "web", token)
+                session.flush()
+                patron_id = identity.patron_id
+            ticket = delivery_desk.open(article_draft(doi="10.1000/browser-1"), patron_id)
+
+            librarian = browser.new_context(locale="en-US").new_page()
+            librarian.goto(f"{url}/console/login?lang=en")
+            librarian.get_by_label("Username").fill("li.pku")
+            librarian.get_by_label("Password").fill(PASSWORD)
+            librarian.get_by_role("button", name="Sign in").click()
+            librarian.get_by_role("link", name="Document delivery").click()
+            expect(librarian.locator("h1")).to_have_text("Delivery queue of PKU")
+            librarian.get_by_role("link", name=ticket).click()
+            expect(librarian.locator("#dd-status")).to_have_attribute("data-status", "sent")
+
+            supply = librarian.locator('form[data-action="supply"]')
+            supply.get_by_label("Upload a file").set_input_files(str(scan))
+            supply.get_by_role("button", name="Supply the copy").click()
+            expect(librarian.locator("#dd-done")).to_have_text("Done: Supply the copy")
+            expect(librarian.locator("#dd-status")).to_have_attribute(
+                "data-status", "copy_completed"
+            )
+            expect(librarian.locator("#dd-files")).to_contain_text("scan.pdf")
+            expect(librarian.locator('#dd-trail tr[data-event="supply_copy"]')).to_contain_text(
+                "li.pku@PKU"
+            )
+
+            # The push reaches the patron's open chat with the expiring download link.
+            pushed = patron.locator(".msg.bot", has_text="/delivery/files/")
+            expect(pushed).to_have_count(1, timeout=20_000)
+            link = re.search(r"http://\S+/delivery/files/[\w.-]+", pushed.inner_text())
+            assert link, pushed.inner_text()
+            assert httpx.get(link.group(0)).content == PDF
+        finally:
+            browser.close()
+    assert [n["event"] for n in delivery_desk.notices(ticket)] == ["supply_copy"]
