@@ -33,8 +33,11 @@ def test_librarian_uploads_the_copy_and_the_patron_gets_the_link(
             patron.wait_for_function(
                 "() => localStorage.getItem('refdesk-session:' + location.host)"
             )
-            token = patron.evaluate("() => localStorage.getItem('refdesk-session:' + location.host)")
-            with delivery_desk.gw.db() as session:  # the web patron, as their first message makes it
+            token = patron.evaluate(
+                "() => localStorage.getItem('refdesk-session:' + location.host)"
+            )
+            # The web patron, as their first chat message would make it.
+            with delivery_desk.gw.db() as session:
                 identity = identity_for(session, "web", token)
                 session.flush()
                 patron_id = identity.patron_id
