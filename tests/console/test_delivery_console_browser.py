@@ -1,5 +1,6 @@
 """A lending library's librarian supplies a copy from the console in headless Chromium,
-and the patron, with the web chat open in another browser, gets the download link."""
+and the patron, with the web chat open in another browser, gets the download link.
+On the way: the patron's ticket in the desk's side panel links to the request page."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ PDF = b"%PDF-1.4 the scanned chapter\n" * 40
 def test_librarian_uploads_the_copy_and_the_patron_gets_the_link(
     delivery_desk: DeliveryDesk, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from kb.patrons.service import identity_for
+    from kb.console.queue import request_chat
+    from kb.conversations import conversation_for
 
     url = delivery_desk.url
     scan = tmp_path / "scan.pdf"
@@ -36,11 +38,11 @@ def test_librarian_uploads_the_copy_and_the_patron_gets_the_link(
             token = patron.evaluate(
                 "() => localStorage.getItem('refdesk-session:' + location.host)"
             )
-            # The web patron, as their first chat message would make it.
+            # The web patron asked for a librarian (as the chat's handoff does) and has a request.
             with delivery_desk.gw.db() as session:
-                identity = identity_for(session, "web", token)
-                session.flush()
-                patron_id = identity.patron_id
+                conv = conversation_for(session, "web", token)
+                request_chat(session, conv, "intent")
+                patron_id = conv.patron_id
             ticket = delivery_desk.open(article_draft(doi="10.1000/browser-1"), patron_id)
 
             librarian = browser.new_context(locale="en-US").new_page()
@@ -48,6 +50,13 @@ def test_librarian_uploads_the_copy_and_the_patron_gets_the_link(
             librarian.get_by_label("Username").fill("li.pku")
             librarian.get_by_label("Password").fill(PASSWORD)
             librarian.get_by_role("button", name="Sign in").click()
+            # The desk: claim the chat; the patron's ticket on the side links to its page.
+            expect(librarian.locator("#desk[data-connected]")).to_be_attached(timeout=15_000)
+            librarian.locator("#status").select_option("online")
+            librarian.locator("#queue li.queued .claim").first.click(timeout=15_000)
+            side = librarian.locator("#tickets a", has_text=ticket)
+            expect(side).to_have_attribute("href", f"/console/delivery/{ticket}", timeout=10_000)
+
             librarian.get_by_role("link", name="Document delivery").click()
             expect(librarian.locator("h1")).to_have_text("Delivery queue of PKU")
             librarian.get_by_role("link", name=ticket).click()
