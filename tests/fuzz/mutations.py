@@ -75,3 +75,10 @@ def mutated_text(draw: st.DrawFn, samples: list[str], max_edits: int = 4) -> str
         else:
             text = text[:at] + text[at : at + 40] * draw(st.integers(2, 50)) + text[at:]
     return text
+
+
+def examples(ci_count: int) -> int:
+    """``ci_count`` examples under the CI profile, scaled up with a deeper profile."""
+    from hypothesis import settings
+
+    return max(1, ci_count * settings.default.max_examples // 200)
