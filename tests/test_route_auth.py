@@ -60,7 +60,9 @@ def app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory):  # typ
     )
     app = create_app(settings)
     state = app.state.refdesk
-    state.telegram = TelegramChannel(settings, Deps(settings, state.db, state.router, state.metrics))
+    state.telegram = TelegramChannel(
+        settings, Deps(settings, state.db, state.router, state.metrics)
+    )
     return app
 
 

@@ -8,8 +8,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kb.delivery.citations import Citation, parse_citation
-from kb.delivery.identifiers import find_identifiers, normalize_doi, normalize_isbn, normalize_issn
-from kb.delivery.identifiers import normalize_pmid
+from kb.delivery.identifiers import (
+    find_identifiers,
+    normalize_doi,
+    normalize_isbn,
+    normalize_issn,
+    normalize_pmid,
+)
 from tests.fuzz.mutations import huge_text, mutated_text, nasty_text
 
 REAL = [

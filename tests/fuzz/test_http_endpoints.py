@@ -23,8 +23,14 @@ from hypothesis import strategies as st
 
 from bot.channels.wechat import crypto
 from tests.fixtures.wechat_client import message_xml, new_aes_key, sha1_signature
-from tests.fuzz.mutations import FIXTURES, examples, lines_of, mutated_bytes, mutated_text
-from tests.fuzz.mutations import nasty_text
+from tests.fuzz.mutations import (
+    FIXTURES,
+    examples,
+    lines_of,
+    mutated_bytes,
+    mutated_text,
+    nasty_text,
+)
 from tests.wechat.conftest import FakeEngine
 
 TOKEN, APPID, TG_SECRET = "fuzz-token", "wxfuzz0000000000", "fuzz_secret-token"
@@ -95,9 +101,16 @@ wechat_bodies = st.one_of(
 
 def signed(extra: dict[str, str] | None = None, encrypted: str | None = None) -> dict[str, str]:
     timestamp, nonce = str(int(time.time())), "n0nce"
-    params = {"timestamp": timestamp, "nonce": nonce, "signature": sha1_signature(TOKEN, timestamp, nonce)}
+    params = {
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "signature": sha1_signature(TOKEN, timestamp, nonce),
+    }
     if encrypted is not None:
-        params |= {"encrypt_type": "aes", "msg_signature": sha1_signature(TOKEN, timestamp, nonce, encrypted)}
+        params |= {
+            "encrypt_type": "aes",
+            "msg_signature": sha1_signature(TOKEN, timestamp, nonce, encrypted),
+        }
     return params | (extra or {})
 
 
@@ -115,8 +128,10 @@ def test_wechat_plain_mode_any_body(client: TestClient, body: bytes) -> None:
 def test_wechat_safe_mode_any_inner_message_or_ciphertext(
     client: TestClient, inner: bytes, garble: str | None
 ) -> None:
-    encrypted = garble if garble is not None else crypto.encrypt(
-        crypto.decode_aes_key(AES_KEY), APPID, inner
+    encrypted = (
+        garble
+        if garble is not None
+        else crypto.encrypt(crypto.decode_aes_key(AES_KEY), APPID, inner)
     )
     body = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
     response = client.post("/webhooks/wechat", params=signed(encrypted=encrypted), content=body)
@@ -145,8 +160,10 @@ UPDATE_KEYS = ["message", "edited_message", "callback_query", "my_chat_member", 
                "text", "date", "message_id", "id", "data", "type", "entities"]  # fmt: skip
 update_like = st.recursive(
     st.none() | st.integers() | nasty_text,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(UPDATE_KEYS), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(UPDATE_KEYS), inner, max_size=5)
+    ),
     max_leaves=25,
 ).map(lambda v: {"update_id": 1, "message": v})
 telegram_bodies = st.one_of(

@@ -92,8 +92,10 @@ def test_good_records_around_a_broken_one_are_all_read(parts) -> None:  # type: 
 @given(st.one_of(mutated_bytes(XML_SAMPLES), st.binary(max_size=500)))
 @example(b'<record xmlns="http://www.loc.gov/MARC21/slim"><datafield tag="245">'
          b'<subfield code="a">x</subfield></datafield></record>')  # fmt: skip
-@example('<record xmlns="http://www.loc.gov/MARC21/slim"><controlfield tag="008">'
-         '850101s²²²²</controlfield></record>'.encode())  # was a ValueError: "²".isdigit()
+@example(
+    '<record xmlns="http://www.loc.gov/MARC21/slim"><controlfield tag="008">'
+    "850101s²²²²</controlfield></record>".encode()
+)  # was a ValueError: "²".isdigit()
 def test_marcxml_is_read_or_refused_as_a_whole_with_a_reason(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "records.xml"

@@ -84,6 +84,8 @@ def test_isbn_and_issn_normalisation_answers_a_valid_form_or_none(value: str) ->
     if isbn and isbn.startswith("978"):
         assert normalize_isbn(isbn10(isbn) or "") == isbn
     issn = normalize_issn(value)
-    assert issn is None or (re.fullmatch(r"\d{4}-\d{3}[\dX]", issn) and normalize_issn(issn) == issn)
+    assert issn is None or (
+        re.fullmatch(r"\d{4}-\d{3}[\dX]", issn) and normalize_issn(issn) == issn
+    )
     assert all(normalize_isbn(i) == i for i in isbns_in(value))
     assert all(normalize_issn(i) == i for i in issns_in(value))

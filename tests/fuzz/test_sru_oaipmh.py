@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from kb.catalog.imports.oaipmh import _PageError, _page_records, _parse_page
+from kb.catalog.imports.oaipmh import _page_records, _PageError, _parse_page
 from kb.catalog.sru import SruError, SruSource, parse_response
 from tests.fuzz.mutations import FIXTURES, mutated_bytes
 
@@ -22,8 +22,10 @@ _SRU_NS = b'xmlns="http://www.loc.gov/zing/srw/"'
          b"</recordData></record></records></searchRetrieveResponse>")  # fmt: skip
 @example(b"<searchRetrieveResponse " + _SRU_NS + b"><diagnostics>text</diagnostics>"
          b"<numberOfRecords>\xd9\xa3</numberOfRecords></searchRetrieveResponse>")  # fmt: skip
-@example(b"<searchRetrieveResponse " + _SRU_NS + b"><numberOfRecords>\xc2\xb2"
-         b"</numberOfRecords></searchRetrieveResponse>")  # fmt: skip  (was a ValueError: "²")
+@example(
+    b"<searchRetrieveResponse " + _SRU_NS + b"><numberOfRecords>\xc2\xb2"
+    b"</numberOfRecords></searchRetrieveResponse>"
+)  # fmt: skip  (was a ValueError: "²")
 def test_an_sru_answer_gives_records_or_a_typed_error(data: bytes) -> None:
     try:
         result = parse_response(data, SOURCE)
