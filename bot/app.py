@@ -10,10 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from bot import alerts, channels, delivery, health, limits, services, texts
-from bot.db import RETRY_AFTER_SECONDS, StorageUnavailable
 from bot.channels import wechat
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.console import install as install_console
+from bot.db import RETRY_AFTER_SECONDS, StorageUnavailable
 from bot.live.sweeper import run_sweeper
 from bot.state import build_state
 from bot.web import chat

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from bot.db import StorageUnavailable
 from bot.console.auth import SESSION_COOKIE, _lookup
+from bot.db import StorageUnavailable
 from bot.live import steps
 from bot.live.desk import CONSOLES, staff_key
 from bot.state import AppState
