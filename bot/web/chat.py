@@ -155,10 +155,13 @@ async def chat_socket(ws: WebSocket) -> None:
                 state.metrics.errors.labels("storage_unavailable").inc()
                 text = frame["title"] if frame["type"] in ("button", "draft") else frame["text"]
                 await send(
-                    _error("storage_unavailable", language, seconds=RETRY_AFTER_SECONDS)
+                    _error(
+                        "storage_unavailable",
+                        detect_language(text) or language,
+                        seconds=RETRY_AFTER_SECONDS,
+                    )
                     | {"retry_after": RETRY_AFTER_SECONDS, "unsent": text, "id": frame.get("id")}
-                )
-                await send({"type": "typing", "on": False})
+                )  # an error frame ends the turn: clients stop showing "typing"
     except WebSocketDisconnect:
         pass
     finally:

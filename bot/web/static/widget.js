@@ -200,6 +200,7 @@
         render(m);  // said in another tab of the same conversation
       } else if (m.type === "message" || m.type === "notice" || m.type === "error") {
         if (m.type === "message") expectSecret(!!(m.custom && m.custom.secret_input));
+        if (m.type === "error") { clearTimeout(typingTimer); setStatus(""); }  // ends the turn
         render(m);
         if (m.code === "storage_unavailable" && m.id && recent[m.id]) {
           // Not stored yet (database briefly away): the widget sends it again by itself.
