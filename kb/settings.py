@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL of the app database")
     tracker_store_url: str = Field("", description="SQLAlchemy URL of Rasa's tracker store")
     redis_url: str = Field("", description="Redis URL: Rasa lock store and gateway fan-out")
+    sqlite_busy_timeout_seconds: float = Field(
+        30.0, description="SQLite: how long a write waits for another process's lock"
+    )
 
     # --- secrets -----------------------------------------------------------
     data_keys: str = Field(

@@ -115,7 +115,8 @@
     if (!text || !current) return;
     $("reply").value = ""; clearTimeout(typingTimer); typingOn = false;
     api("POST", "/chats/" + current + "/reply", { text: text }).then(function (r) {
-      if (!r.ok) notice(r.message || r.detail || "");
+      // Refused (e.g. the database is briefly away): the text comes back to the box.
+      if (!r.ok) { notice(r.message || r.detail || ""); if (!$("reply").value) $("reply").value = text; }
     });
   };
   $("reply").onkeydown = function (ev) {
