@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
-from bot import alerts, channels, delivery, health, limits, services
+from bot import alerts, channels, delivery, health, limits, privacy_pages, services, texts
 from bot.channels import wechat
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.console import install as install_console
+from bot.db import RETRY_AFTER_SECONDS, StorageUnavailable
 from bot.live.sweeper import run_sweeper
 from bot.state import build_state
 from bot.web import chat
@@ -45,8 +46,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits.install(app, state.limits)
     wechat.install(app)
     alerts.install(app)
+    privacy_pages.install(app)
     services.install(app)
     install_console(app)
+
+    @app.exception_handler(StorageUnavailable)
+    async def storage_unavailable(request: Request, _exc: StorageUnavailable) -> JSONResponse:
+        # 503 + Retry-After: webhook senders (Telegram, WeChat) deliver the update again,
+        # the console keeps the librarian's text; nothing was written.
+        language = "zh" if "zh" in request.headers.get("accept-language", "zh")[:5] else "en"
+        seconds = RETRY_AFTER_SECONDS
+        return JSONResponse(
+            {
+                "ok": False,
+                "code": "storage_unavailable",
+                "message": texts.text("storage_unavailable", language, seconds=seconds),
+                "retry_after": seconds,
+            },
+            status_code=503,
+            headers={"Retry-After": str(seconds)},
+        )
 
     @app.get("/", include_in_schema=False)
     async def root(request: Request) -> RedirectResponse:

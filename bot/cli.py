@@ -16,6 +16,7 @@ from bot import envs
 from bot.cli_alerts import alerts_app
 from bot.cli_catalog import catalog_app
 from bot.cli_keys import keys_app
+from bot.cli_privacy import privacy_app
 from bot.cli_staff import staff_app
 from bot.outbound.cli import outbound_app
 from kb.settings import REPO_ROOT, get_settings
@@ -28,6 +29,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(keys_app, name="keys")
 app.add_typer(outbound_app, name="outbound")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(privacy_app, name="privacy")
 
 
 def _echo(message: str) -> None:

@@ -83,6 +83,29 @@ def revoke_command(username: Annotated[str, typer.Argument(help="login name")]) 
     typer.echo(f"Revoked the API key of {username}.")
 
 
+@staff_app.command("library")
+def library_command(
+    username: Annotated[str, typer.Argument(help="login name")],
+    library: Annotated[
+        str | None, typer.Option(help="code of the member library they now work for")
+    ] = None,
+    centre: Annotated[
+        bool, typer.Option("--centre", help="they work for the delivery centre (all requests)")
+    ] = False,
+) -> None:
+    """Set which member library a staff member works for (their delivery queue)."""
+    from kb.staff.service import StaffError, set_library
+
+    if (library is None) == (not centre):
+        _fail("staff library: give either --library CODE or --centre")
+    try:
+        with migrated_session() as session:
+            set_library(session, username, None if centre else library)
+    except StaffError as exc:
+        _fail(f"staff library: {exc}")
+    typer.echo(f"{username} now works for {library or 'the delivery centre'}.")
+
+
 @staff_app.command("passwd")
 def passwd_command(
     username: Annotated[str, typer.Argument(help="login name")],

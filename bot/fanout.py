@@ -55,7 +55,18 @@ class Fanout:
         if self._redis is None:
             await self.hub.publish(key, frame)
             return
-        await self._redis.publish(self.prefix + key, json.dumps(frame, ensure_ascii=False))
+        try:
+            heard = await self._redis.publish(
+                self.prefix + key, json.dumps(frame, ensure_ascii=False)
+            )
+        except Exception as exc:  # noqa: BLE001 - Redis down: this gateway's own clients still hear it
+            log.warning("Redis publish failed (%s); delivering on this gateway only", exc)
+            await self.hub.publish(key, frame)
+            return
+        if not heard:
+            # Nobody subscribed, not even this gateway (Redis just restarted and the
+            # listener is re-subscribing): deliver here rather than to no one.
+            await self.hub.publish(key, frame)
 
     async def _listen(self) -> None:
         while True:

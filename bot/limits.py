@@ -26,7 +26,14 @@ from kb.settings import Settings
 # Paths a stranger can hit without a chat session: link resolvers, APIs, downloads,
 # alert links, console sign-in. Not channel webhooks: Telegram and WeChat send every
 # patron's messages from a few addresses, and their signatures authenticate them.
-_LIMITED_PREFIXES = ("/api/", "/openurl", "/delivery/files/", "/alerts/", "/console/login")
+_LIMITED_PREFIXES = (
+    "/api/",
+    "/openurl",
+    "/delivery/files/",
+    "/alerts/",
+    "/privacy/",
+    "/console/login",
+)
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

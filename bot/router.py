@@ -39,6 +39,8 @@ from kb.conversations import (
 )
 from kb.ils.prompts import PIN_HIDDEN, PendingPin, drop_pin_prompt, pin_expected, take_pin_prompt
 from kb.language import detect_language
+from kb.privacy import notice as privacy_notice
+from kb.privacy import tracker as engine_tracker
 from kb.questions import leave_question
 from kb.settings import Settings
 
@@ -65,6 +67,9 @@ class Turn:
     sender_id: str
     language: str | None
     replies: list[Reply] = field(default_factory=list)
+    # The privacy notice of a first contact: sent after the turn's answer, so the answer
+    # to what the patron asked still comes first.
+    notice: Reply | None = None
 
 
 @dataclass
@@ -80,6 +85,8 @@ class _Received:
     pin_cancelled: bool = False
     # In human mode: the owning librarian and the line for their console.
     to_librarian: tuple[int, dict[str, Any]] | None = None
+    # The privacy notice, on the patron's first contact (and once per new version).
+    notice: str | None = None
 
 
 class Router:
@@ -155,6 +162,19 @@ class Router:
         payload: str | None,
         trusted: bool = False,
     ) -> Turn:
+        turn = await self._turn(channel, external_id, raw, payload, trusted)
+        if turn.notice is not None:
+            turn.replies.append(turn.notice)
+        return turn
+
+    async def _turn(
+        self,
+        channel: str,
+        external_id: str,
+        raw: str,
+        payload: str | None,
+        trusted: bool,
+    ) -> Turn:
         started = time.perf_counter()
         cleaned = patron_text.clean(raw, self.settings.max_message_chars)
         if cleaned.empty and payload is None:
@@ -172,6 +192,10 @@ class Router:
                     return Turn(0, "", language, replies)
             received = await self.db.run(_receive, channel, external_id, cleaned, payload, trusted)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
+            if received.notice is not None:
+                turn.notice = Reply(
+                    text=received.notice, speaker="system", kind="notice", code="privacy_notice"
+                )
             if not cleaned.text and received.payload is None:
                 turn.replies.append(_notice("empty", received.language))
                 return turn
@@ -242,6 +266,16 @@ class Router:
                 ]
             turn.language, mode = await self.db.run(_after_engine, received, reply, bot_replies)
             turn.replies.extend(bot_replies)
+            if mode is None:
+                # The patron was forgotten in this turn. The engine saved this conversation
+                # again as the turn ended; now that it has, its copy goes too.
+                await asyncio.to_thread(
+                    engine_tracker.delete_conversations,
+                    self.settings.tracker_store_url,
+                    [received.sender_id],
+                )
+                self.metrics.turns.labels(channel, "forgotten").inc()
+                return turn
             if (
                 self.desk is not None
                 and mode == ConversationMode.WAITING
@@ -331,6 +365,7 @@ def _receive(
     if language and language != conv.language:
         conv.language = language
         conv.patron.language = language
+    notice = privacy_notice.show_if_due(session, conv.patron_id, channel, language)
     msg = None
     if cleaned.text:
         msg = record_message(
@@ -355,6 +390,7 @@ def _receive(
         to_librarian=to_librarian,
         pin_prompt=prompt,
         pin_cancelled=cancelled,
+        notice=notice,
     )
 
 
@@ -376,9 +412,11 @@ def _keep_for_librarian(session: Session, conversation_id: int, text: str) -> st
 
 def _after_engine(
     session: Session, received: _Received, reply: EngineReply, bot_replies: list[Reply]
-) -> tuple[str | None, ConversationMode]:
+) -> tuple[str | None, ConversationMode | None]:
+    """Keep what the engine understood and said; mode None: the patron was just forgotten."""
     conv = session.get(Conversation, received.conversation_id)
-    assert conv is not None
+    if conv is None:  # erased by the action (privacy_forget): nothing of it is kept
+        return reply.entities.get("language") or received.language, None
     language = reply.entities.get("language") or received.language
     if language and language != conv.language:
         conv.language = language

@@ -63,7 +63,7 @@ async def run_terminal_chat(settings: Settings) -> None:
                 except EOFError:
                     break
                 line = line.strip()
-                if line.isdigit() and 0 < int(line) <= len(buttons):
+                if line.isdecimal() and 0 < int(line) <= len(buttons):
                     b = buttons[int(line) - 1]
                     frame = {"type": "button", "title": b["title"], "payload": b["payload"]}
                 else:

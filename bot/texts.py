@@ -32,6 +32,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "消息不是有效的 UTF-8 文本，未能读取。",
         "That message was not valid UTF-8 text and could not be read.",
     ),
+    "storage_unavailable": (
+        "抱歉，系统的数据库暂时不可用，这条消息还没有保存。请在 {seconds} 秒后重新发送"
+        "（网页聊天会自动重发）。",
+        "Sorry, our database is briefly unavailable and this message was not saved yet. "
+        "Please send it again in {seconds} s (the web chat resends it for you).",
+    ),
     "talk_to_librarian": ("联系馆员", "Talk to a librarian"),
     "rate_limited": (
         "您发送得太快了，请 {seconds} 秒后再试。刚才这条消息没有发出，内容已放回输入框。",

@@ -50,13 +50,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _sqlite_busy_timeout() -> float:
+    from kb.settings import get_settings
+
+    return get_settings().sqlite_busy_timeout_seconds
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_connection.cursor()
     # WAL lets the gateway, action server and scheduler read while one writes.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    # How long a writer waits for another's lock before the step fails as an outage.
+    cur.execute(f"PRAGMA busy_timeout={int(_sqlite_busy_timeout() * 1000)}")
     cur.close()
 
 
@@ -66,7 +73,9 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": _sqlite_busy_timeout()},
+            **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -7,7 +7,6 @@ from kb.alerts.models import (
     AlertDelivery,
     AlertItem,
     AlertLease,
-    ConsentEvent,
     FeedState,
     Subscriber,
     SubscriptionTopic,
@@ -38,6 +37,7 @@ from kb.inbound.models import SeenDelivery
 from kb.outbound.models import OutboundMessage
 from kb.patrons.link_models import LinkCode, LinkFailure
 from kb.patrons.models import ChannelIdentity, Patron
+from kb.privacy.models import ConsentEvent, DataExport, Erasure, RetentionRun
 from kb.questions.models import ReferenceQuestion
 from kb.staff.audit import StaffAccess
 from kb.staff.models import StaffMember
@@ -50,6 +50,9 @@ __all__ = [
     "AlertItem",
     "AlertLease",
     "ConsentEvent",
+    "DataExport",
+    "Erasure",
+    "RetentionRun",
     "FeedState",
     "Subscriber",
     "SubscriptionTopic",

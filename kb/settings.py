@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL of the app database")
     tracker_store_url: str = Field("", description="SQLAlchemy URL of Rasa's tracker store")
     redis_url: str = Field("", description="Redis URL: Rasa lock store and gateway fan-out")
+    sqlite_busy_timeout_seconds: float = Field(
+        30.0, description="SQLite: how long a write waits for another process's lock"
+    )
 
     # --- secrets -----------------------------------------------------------
     data_keys: str = Field(
@@ -232,6 +235,17 @@ class Settings(BaseSettings):
     )
     alerts_batch_size: int = Field(
         500, description="subscribers whose alerts are queued per committed batch"
+    )
+
+    # --- privacy rights and retention --------------------------------------
+    privacy_transcript_days: int = Field(
+        180, description="chat transcripts older than this are deleted by the retention job"
+    )
+    privacy_closed_ticket_days: int = Field(
+        365, description="closed delivery tickets older than this lose their personal data"
+    )
+    privacy_export_hours: int = Field(
+        24, description="hours a patron's data-export download link stays valid (used once)"
     )
 
     # --- e-mail (alerts) ------------------------------------------------------

@@ -49,6 +49,8 @@ def make_scheduler(settings: Settings) -> BackgroundScheduler:
         ("alerts-weekly", "kb.alerts.jobs:weekly_digests", 60),
         ("alerts-email", "kb.alerts.jobs:email", poll),
         ("alerts-feeds", "kb.alerts.jobs:feeds", max(60, settings.alerts_feed_minutes * 60)),
+        # Personal data past its retention limit (kb.privacy.retention), once a day.
+        ("privacy-retention", "kb.alerts.jobs:privacy_retention", 24 * 3600),
     ]
     now = datetime.now(UTC)
     for job_id, func, seconds in schedule:

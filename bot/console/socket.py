@@ -14,6 +14,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from bot.console.auth import SESSION_COOKIE, _lookup
+from bot.db import StorageUnavailable
 from bot.live import steps
 from bot.live.desk import CONSOLES, staff_key
 from bot.state import AppState
@@ -47,7 +48,10 @@ async def console_socket(ws: WebSocket) -> None:
 
     async def heartbeat() -> None:
         while True:
-            await state.db.run(steps.touch, who.id)
+            # A database outage must not end the heartbeat, or the librarian's chats
+            # would go back to the queue once the database is back.
+            with contextlib.suppress(StorageUnavailable):
+                await state.db.run(steps.touch, who.id)
             await asyncio.sleep(beat)
 
     task = asyncio.create_task(heartbeat())

@@ -20,7 +20,8 @@ router = APIRouter(prefix="/api/delivery", tags=["delivery"])
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _date(name: str, text: str | None) -> date:
+def parse_day(name: str, text: str | None) -> date:
+    """A report bound given as YYYY-MM-DD; a 400 naming the parameter otherwise."""
     if not text:
         raise ApiError(400, "bad_date", f"parameter '{name}' is missing: give a date as YYYY-MM-DD")
     try:
@@ -46,7 +47,7 @@ async def metrics(
     state: AppState = request.app.state.refdesk
 
     def work(session: Session) -> tuple[dict[str, Any], str | None]:
-        first, last = _date("from", start), _date("to", end)
+        first, last = parse_day("from", start), parse_day("to", end)
         if last < first:
             raise ApiError(400, "bad_period", f"'to' ({last}) is before 'from' ({first})")
         if lang not in ("zh", "en"):

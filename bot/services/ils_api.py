@@ -13,15 +13,29 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bot.delivery.errors import ApiError
 from bot.services.ils import IlsDesk, NotConnected, NotVerified
 from kb.ils.sip2.errors import Sip2Error, Sip2OutcomeUnknown
 
-router = APIRouter(prefix="/internal/ils", include_in_schema=False)
 HEADER = "X-Refdesk-Internal"
+
+
+def _require_token(request: Request) -> None:
+    """A dependency, so the token is checked before the body is read and validated:
+    a caller without it learns nothing, not even the body's shape."""
+    expected = request.app.state.refdesk.settings.engine_token
+    given = request.headers.get(HEADER, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(403, "forbidden", "internal API: wrong or missing token")
+
+
+router = APIRouter(
+    prefix="/internal/ils", include_in_schema=False, dependencies=[Depends(_require_token)]
+)
 
 
 class Call(BaseModel):
@@ -51,10 +65,6 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 async def _run(request: Request, op: str, call: Call) -> JSONResponse:
     state = request.app.state.refdesk
-    expected = state.settings.engine_token
-    given = request.headers.get(HEADER, "")
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        return _error(403, "forbidden", "internal API: wrong or missing token")
     desk: IlsDesk = state.ils
     try:
         if op == "account":

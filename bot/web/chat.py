@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from bot import texts
+from bot.db import RETRY_AFTER_SECONDS, StorageUnavailable
 from bot.limits import client_address
 from bot.live.steps import patron_key
 from bot.replies import Reply
@@ -102,7 +104,15 @@ async def chat_socket(ws: WebSocket) -> None:
         return
     state.metrics.connections.inc()
     token = ws.query_params.get("session") or ""
-    history = await state.db.run(_history, token) if _TOKEN.match(token) else None
+    try:
+        history = await state.db.run(_history, token) if _TOKEN.match(token) else None
+    except StorageUnavailable:
+        # Not a fresh session instead: that would cut the patron off their conversation.
+        state.metrics.connections.dec()
+        state.limits.close_socket(address)
+        await ws.send_json(_error("storage_unavailable", None, seconds=RETRY_AFTER_SECONDS))
+        await ws.close(code=1013)  # "try again later": the widget reconnects
+        return
     if history is None:
         token = secrets.token_urlsafe(24)
     # Keyed by the engine's sender id: librarians' replies find the socket by conversation.
@@ -138,42 +148,64 @@ async def chat_socket(ws: WebSocket) -> None:
             if frame["type"] == "ping":
                 await send({"type": "pong"})
                 continue
-            text = frame["title"] if frame["type"] in ("button", "draft") else frame["text"]
-            if frame["type"] == "message" and await state.router.expects_pin(CHANNEL, token):
-                text = PIN_HIDDEN  # other tabs must not see a PIN
-            retry_after = await state.limits.message_allowed(key)
-            if retry_after is not None:
-                # Not processed, not lost: the frame carries the text back to the input box.
-                state.metrics.errors.labels("rate_limited").inc()
+            try:
+                language = await _turn(state, send, key, token, frame, language)
+            except StorageUnavailable:
+                # Nothing of this message was written: hand it back to be sent again.
+                state.metrics.errors.labels("storage_unavailable").inc()
+                text = frame["title"] if frame["type"] in ("button", "draft") else frame["text"]
                 await send(
-                    _error("rate_limited", language, seconds=retry_after)
-                    | {"retry_after": retry_after, "unsent": text, "id": frame.get("id")}
-                )
-                continue
-            echo = {"type": "message", "speaker": "patron", "text": text, "id": frame.get("id")}
-            await state.hub.publish(key, echo)
-            await send({"type": "typing", "on": True})
-            if frame["type"] == "draft":
-                turn = await state.router.handle_draft(
-                    CHANNEL, token, frame["title"], frame["token"]
-                )
-            elif frame["type"] == "button":
-                turn = await state.router.handle_button(
-                    CHANNEL, token, frame["title"], frame["payload"]
-                )
-            else:
-                turn = await state.router.handle_text(CHANNEL, token, frame["text"])
-            language = turn.language or language
-            for reply in turn.replies:
-                await state.hub.publish(key, _message_frame(reply))
-            # "typing off" closes the turn: clients know every reply has arrived.
-            await send({"type": "typing", "on": False})
+                    _error(
+                        "storage_unavailable",
+                        detect_language(text) or language,
+                        seconds=RETRY_AFTER_SECONDS,
+                    )
+                    | {"retry_after": RETRY_AFTER_SECONDS, "unsent": text, "id": frame.get("id")}
+                )  # an error frame ends the turn: clients stop showing "typing"
     except WebSocketDisconnect:
         pass
     finally:
         state.hub.unsubscribe(key, send)
         state.metrics.connections.dec()
         state.limits.close_socket(address)
+
+
+async def _turn(
+    state: AppState,
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    key: str,
+    token: str,
+    frame: dict[str, Any],
+    language: str | None,
+) -> str | None:
+    """One patron frame through the router; returns the conversation's language."""
+    text = frame["title"] if frame["type"] in ("button", "draft") else frame["text"]
+    if frame["type"] == "message" and await state.router.expects_pin(CHANNEL, token):
+        text = PIN_HIDDEN  # other tabs must not see a PIN
+    retry_after = await state.limits.message_allowed(key)
+    if retry_after is not None:
+        # Not processed, not lost: the frame carries the text back to the input box.
+        state.metrics.errors.labels("rate_limited").inc()
+        await send(
+            _error("rate_limited", language, seconds=retry_after)
+            | {"retry_after": retry_after, "unsent": text, "id": frame.get("id")}
+        )
+        return language
+    echo = {"type": "message", "speaker": "patron", "text": text, "id": frame.get("id")}
+    await state.hub.publish(key, echo)
+    await send({"type": "typing", "on": True})
+    if frame["type"] == "draft":
+        turn = await state.router.handle_draft(CHANNEL, token, frame["title"], frame["token"])
+    elif frame["type"] == "button":
+        turn = await state.router.handle_button(CHANNEL, token, frame["title"], frame["payload"])
+    else:
+        turn = await state.router.handle_text(CHANNEL, token, frame["text"])
+    language = turn.language or language
+    for reply in turn.replies:
+        await state.hub.publish(key, _message_frame(reply))
+    # "typing off" closes the turn: clients know every reply has arrived.
+    await send({"type": "typing", "on": False})
+    return language
 
 
 def _parse_frame(raw: str) -> dict[str, Any] | str:

@@ -1,15 +1,19 @@
 """Consent to engagement tracking (clicks on alert links): a separate opt-in, never
-assumed, revocable. Kept as a history of grant/withdraw events; the latest one counts.
-Withdrawing also deletes the clicks already kept and the send hour learned from them."""
+assumed, revocable. Kept in the one consent history (kb.privacy.consent); the latest
+event counts. Withdrawing also deletes the clicks already kept and the send hour
+learned from them."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kb.alerts.models import AlertClick, ConsentEvent, Subscriber
+from kb.alerts.models import AlertClick, Subscriber
+from kb.privacy import consent
+from kb.privacy.models import ConsentEvent
 
-PURPOSE = "engagement"
+PURPOSE = consent.ENGAGEMENT
+VERSION = "2026-1"
 
 WORDING = {
     "zh": "允许图书馆统计您点击了哪些通报链接，用来挑选发送时间、改进通报。可随时撤回；撤回后已记录的点击会被删除。",
@@ -19,26 +23,21 @@ WORDING = {
 
 
 def has_consent(session: Session, patron_id: int) -> bool:
-    latest = session.scalar(
-        select(ConsentEvent.granted)
-        .where(ConsentEvent.patron_id == patron_id, ConsentEvent.purpose == PURPOSE)
-        .order_by(ConsentEvent.recorded_at.desc(), ConsentEvent.id.desc())
-        .limit(1)
-    )
-    return bool(latest)
+    return consent.has_consent(session, patron_id, PURPOSE)
 
 
 def record(
     session: Session, patron_id: int, granted: bool, *, source: str, language: str = "zh"
 ) -> ConsentEvent:
-    event = ConsentEvent(
-        patron_id=patron_id,
-        purpose=PURPOSE,
-        granted=granted,
-        source=source[:32],
+    event = consent.record(
+        session,
+        patron_id,
+        PURPOSE,
+        granted,
+        source=source,
         wording=WORDING.get(language, WORDING["zh"]) if granted else None,
+        version=VERSION if granted else None,
     )
-    session.add(event)
     if not granted:
         subscriber = session.scalar(select(Subscriber).where(Subscriber.patron_id == patron_id))
         if subscriber is not None:

@@ -16,7 +16,6 @@ from kb.alerts.links import CLICK
 from kb.alerts.models import (
     AlertClick,
     AlertDelivery,
-    ConsentEvent,
     DeliveryStatus,
     Subscriber,
     SubscriptionTopic,
@@ -24,6 +23,7 @@ from kb.alerts.models import (
 from kb.alerts.subscriptions import value_label
 from kb.alerts.timing import local_hour
 from kb.db import utcnow
+from kb.privacy.models import ConsentEvent
 
 MIN_CLICKS = 3  # clicks before a send hour is learned
 WINDOW_DAYS = 90

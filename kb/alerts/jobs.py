@@ -75,3 +75,18 @@ def email() -> None:
     from kb.alerts.mailer import deliver_queued
 
     asyncio.run(deliver_queued(get_settings()))
+
+
+def privacy_retention() -> None:
+    """The daily retention run (kb.privacy.retention), on the leader only."""
+    from kb.privacy import retention
+
+    if not _leader():
+        return
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        retention.run(
+            session,
+            retention.Limits.of(settings),
+            tracker_store_url=settings.tracker_store_url,
+        )

@@ -102,22 +102,6 @@ class SubscriptionTopic(Base):
     subscriber: Mapped[Subscriber] = relationship(back_populates="topics")
 
 
-class ConsentEvent(Base):
-    """Engagement tracking consent, as a history: the latest event is the state.
-    Never assumed: no row means no consent."""
-
-    __tablename__ = "alert_consents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[str] = mapped_column(String(32), default="engagement")
-    granted: Mapped[bool] = mapped_column(Boolean)
-    # Where it was given or withdrawn (chat, web page, staff on request) and the text shown.
-    source: Mapped[str] = mapped_column(String(32))
-    wording: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class AlertItem(Base):
     __tablename__ = "alert_items"
 

@@ -108,7 +108,7 @@ def _core_records(language: str, path: Path) -> Iterator[BibRecord]:
             clc=clc or None,
             isbns=[i for i in [normalize_isbn(isbn)] if i] if isbn else [],
             language=language,
-            year=int(year) if year.isdigit() else None,
+            year=int(year) if year.isdecimal() else None,
             publisher=publisher or None,
             format=RecordFormat(kind or "book"),
         )

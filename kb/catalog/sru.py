@@ -95,7 +95,8 @@ def parse_response(content: bytes, source: SruSource) -> SruResult:
     if local_name(root) != "searchRetrieveResponse":
         raise SruError(f"not an SRU searchRetrieveResponse (root element {local_name(root)!r})")
     total_text = _child_text(root, "numberOfRecords")
-    total = int(total_text) if total_text and total_text.isdigit() else None
+    # isdecimal, not isdigit: "²".isdigit() is True but int() refuses it.
+    total = int(total_text) if total_text and total_text.isdecimal() else None
     diagnostics = [
         " ".join(filter(None, [_child_text(d, "message"), _child_text(d, "details")]))
         or (_child_text(d, "uri") or "diagnostic")

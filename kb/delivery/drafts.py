@@ -97,7 +97,7 @@ def save_draft(
 
 def load_draft(session: Session, token: str, now: datetime) -> RequestDraftRecord:
     parts = token.strip().split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[1].isdecimal():
         raise DraftRefused("malformed")
     draft_id, expires_text, signature = parts
     if not hmac.compare_digest(_signature(draft_id, int(expires_text)), signature):

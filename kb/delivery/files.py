@@ -150,7 +150,7 @@ def download_url(file: SuppliedFile) -> str:
 
 def resolve_download(session: Session, token: str, now: datetime) -> Download:
     parts = token.strip().split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[1].isdecimal():
         raise DownloadRefused("malformed")
     public_id, expires_text, signature = parts
     expected = _signature(public_id, int(expires_text))

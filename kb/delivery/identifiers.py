@@ -90,7 +90,8 @@ def normalize_pmid(value: str) -> tuple[str | None, Problem | None]:
     for prefix in ("info:pmid/", "pmid:", "PMID:", "PMID"):
         if digits.startswith(prefix):
             digits = digits[len(prefix) :].strip()
-    if digits.isdigit() and 0 < len(digits) <= 9 and int(digits) > 0:
+    # ASCII only: str.isdigit() is also true for "¹" and "①", which int() refuses.
+    if digits.isascii() and digits.isdigit() and 0 < len(digits) <= 9 and int(digits) > 0:
         return str(int(digits)), None
     return None, Problem("pmid_invalid", "pmid", value.strip())
 

@@ -52,7 +52,10 @@ class DeliveryRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(String(20), unique=True)
-    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
+    # None once the patron was forgotten: the closed ticket stays, anonymised, for statistics.
+    patron_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrons.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[Status] = mapped_column(str_enum(Status), default=Status.SUBMITTED, index=True)
     # Optimistic locking: two librarians answering at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -110,7 +113,7 @@ class DeliveryRequest(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    patron: Mapped[Patron] = relationship()
+    patron: Mapped[Patron | None] = relationship()
     record: Mapped[Record | None] = relationship()
     lender: Mapped[Library | None] = relationship(foreign_keys=[current_lender])
     rota: Mapped[list[RotaEntry]] = relationship(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlencode, urlsplit
 
 from kb.delivery.citations import Citation, ParseResult, clean, normalize_pages, year_of
 from kb.delivery.identifiers import normalize_doi, normalize_isbn, normalize_issn, normalize_pmid
@@ -272,3 +272,40 @@ def parse_openurl(link: str) -> OpenUrlResult:
         referrer=referrer,
         rejected=not names_item,
     )
+
+
+_GENRE_KEV = {
+    Genre.ARTICLE: ("journal", "article"),
+    Genre.CHAPTER: ("book", "bookitem"),
+    Genre.BOOK: ("book", "book"),
+    Genre.THESIS: ("dissertation", "dissertation"),
+}
+
+
+def build_openurl(citation: Citation) -> str:
+    """An OpenURL 1.0 KEV query string naming ``citation`` (what a link resolver takes)."""
+    pairs: list[tuple[str, str]] = [("url_ver", "Z39.88-2004")]
+    if citation.genre in _GENRE_KEV:  # an unknown genre is left for the resolver to guess
+        fmt, genre = _GENRE_KEV[citation.genre]
+        pairs += [("rft_val_fmt", f"info:ofi/fmt:kev:mtx:{fmt}"), ("rft.genre", genre)]
+    book_title = "rft.btitle" if citation.genre is not Genre.ARTICLE else "rft.title"
+    for key, value in (
+        ("rft.atitle", citation.article_title),
+        ("rft.jtitle", citation.journal),
+        (book_title, citation.title),
+        ("rft.date", str(citation.year) if citation.year else None),
+        ("rft.volume", citation.volume),
+        ("rft.issue", citation.issue),
+        ("rft.pages", citation.pages),
+        ("rft.pub", citation.publisher),
+        ("rft.place", citation.place),
+        ("rft.edition", citation.edition),
+        ("rft.isbn", citation.isbn),
+        ("rft.issn", citation.issn),
+    ):
+        if value:
+            pairs.append((key, value))
+    pairs += [("rft.au", author) for author in citation.authors]
+    pairs += [("rft_id", f"info:doi/{citation.doi}")] if citation.doi else []
+    pairs += [("rft_id", f"info:pmid/{citation.pmid}")] if citation.pmid else []
+    return urlencode(pairs, quote_via=quote)

@@ -55,6 +55,8 @@ def enqueue_notices(session: Session, events: list[DeliveryEvent]) -> int:
         if not state.persistent or state.deleted:  # rolled back with a savepoint
             continue
         request = record.request
+        if request.patron_id is None:  # the patron was forgotten: nobody to tell
+            continue
         text = notice_for(session, request, record)
         if text is None:
             continue

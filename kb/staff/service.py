@@ -82,6 +82,23 @@ def revoke(session: Session, username: str, now: datetime | None = None) -> Staf
     return member
 
 
+def set_library(session: Session, username: str, library_code: str | None) -> StaffMember:
+    """Move a member to another member library (``None``: the delivery centre).
+
+    What they see and act on in the delivery API and console follows at once.
+    """
+    member = session.scalar(
+        select(StaffMember).where(StaffMember.username == username.strip().lower())
+    )
+    if member is None:
+        raise StaffError(f"no staff member {username!r}")
+    if library_code is not None and session.get(Library, library_code) is None:
+        raise StaffError(f"no member library with the code {library_code!r}")
+    member.library_code = library_code
+    session.flush()
+    return member
+
+
 @dataclass(frozen=True)
 class AuthResult:
     member: StaffMember | None

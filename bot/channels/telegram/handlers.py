@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
@@ -26,15 +27,20 @@ from telegram.ext import (
     filters,
 )
 
+from bot import texts
 from bot.channels.telegram import CHANNEL, MAX_TEXT, identities
 from bot.channels.telegram import texts as tg_texts
 from bot.channels.telegram.flood import GATE
 from bot.channels.telegram.keyboards import keyboard, resolve, title_of
-from bot.db import Database
+from bot.channels.telegram.sender import classify
+from bot.db import RETRY_AFTER_SECONDS, Database, StorageUnavailable
 from bot.metrics import Metrics
+from bot.outbound import SendRetry
 from bot.outbound.render import split_text
 from bot.replies import Reply
 from bot.router import Router
+from kb.outbound import enqueue
+from kb.patrons import identity_for
 from kb.settings import Settings
 
 log = logging.getLogger("refdesk.telegram")
@@ -84,7 +90,17 @@ def per_chat(callback):  # type: ignore[no-untyped-def]
         if chat is None:
             return
         async with chat_lock(str(chat.id)):
-            await callback(update, context)
+            try:
+                await callback(update, context)
+            except StorageUnavailable:
+                # Nothing was kept: say so, so the patron sends it again (never silence).
+                user = update.effective_user
+                text = texts.text(
+                    "storage_unavailable",
+                    user.language_code if user else None,
+                    seconds=RETRY_AFTER_SECONDS,
+                )
+                await send_replies(context, str(chat.id), [Reply(text=text, speaker="system")])
 
     return wrapper
 
@@ -152,7 +168,7 @@ def _chat_id(update: Update) -> str:
 async def send_replies(
     context: ContextTypes.DEFAULT_TYPE, chat_id: str, replies: Sequence[Reply]
 ) -> None:
-    for reply in replies:
+    for r, reply in enumerate(replies):
         if not reply.text and not reply.buttons:
             continue
         pieces = split_text(reply.text or "…", MAX_TEXT)
@@ -169,6 +185,24 @@ async def send_replies(
                 # Blocked or removed from the group: pushes stop until they write again.
                 await _deps(context).db.run(identities.mark_unreachable, chat_id, exc.message)
                 return
+            except TelegramError as exc:
+                if not isinstance(classify(exc), SendRetry):
+                    raise
+                # Not delivered (5xx, a long 429, refused connection): the outbound worker
+                # sends the rest with backoff, exactly once; the answer arrives late.
+                rest = [Reply(text="\n".join(pieces[i:]), buttons=reply.buttons)]
+                rest += [x for x in replies[r + 1 :] if x.text or x.buttons]
+                log.warning("Telegram reply not delivered (%s); queued for retry", exc)
+                await _deps(context).db.run(_queue_replies, chat_id, rest)
+                return
+
+
+def _queue_replies(session: Session, chat_id: str, replies: Sequence[Reply]) -> None:
+    patron_id = identity_for(session, CHANNEL, chat_id).patron_id
+    for reply in replies:
+        buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+        enqueue(session, patron_id, reply.text or "…", kind="reply", buttons=buttons,
+                channel=CHANNEL)  # fmt: skip
 
 
 async def _say(

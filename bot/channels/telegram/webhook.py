@@ -44,6 +44,9 @@ async def telegram_webhook(request: Request) -> JSONResponse:
         )
     try:
         await channel.feed(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        return JSONResponse({"error": f"not a Telegram update: {exc}"}, status_code=400)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # PTB's Update.de_json trusts the shape: {"message": 0} is an AttributeError.
+        return JSONResponse(
+            {"error": f"not a Telegram update: {type(exc).__name__}: {exc}"}, status_code=400
+        )
     return JSONResponse({"ok": True})

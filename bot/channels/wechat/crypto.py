@@ -71,7 +71,7 @@ def decrypt(key: bytes, appid: str, encrypted: str) -> bytes:
     """The message inside ``encrypted``; checks it was meant for ``appid``."""
     try:
         raw = base64.b64decode(encrypted, validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: a non-ASCII character
         raise CryptoError("Encrypt is not base64") from exc
     if not raw or len(raw) % 16:
         raise CryptoError("ciphertext is not whole AES blocks")

@@ -76,7 +76,7 @@ def _check_signature(config: WeChatConfig, params: dict[str, str]) -> None:
         raise Refused(403, "signature, timestamp and nonce are required")
     if not crypto.signature_ok(given, config.token, timestamp, nonce):
         raise Refused(403, "bad signature")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > config.timestamp_window:
+    if not timestamp.isdecimal() or abs(time.time() - int(timestamp)) > config.timestamp_window:
         raise Refused(403, "stale or malformed timestamp")
 
 
@@ -93,7 +93,7 @@ async def verify_url(request: Request) -> Response:
 
 async def _read_capped(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdecimal() and int(declared) > limit:
         raise Refused(413, f"body over {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():

@@ -86,7 +86,14 @@
       c.notes.forEach(function (n) { notes.appendChild(el("li", "note", n.by + ": " + n.text)); });
       var tk = $("tickets"); tk.textContent = "";
       if (!c.tickets.length) tk.appendChild(el("li", null, T.no_tickets));
-      c.tickets.forEach(function (t) { tk.appendChild(el("li", "ticket", t.ticket + " · " + t.status + " · " + t.title)); });
+      c.tickets.forEach(function (t) {
+        // Each ticket opens its delivery page (rota, trail and the actions allowed now).
+        var li = el("li", "ticket"), a = el("a", null, t.ticket);
+        a.href = "/console/delivery/" + encodeURIComponent(t.ticket);
+        li.appendChild(a);
+        li.appendChild(document.createTextNode(" · " + t.status + " · " + t.title));
+        tk.appendChild(li);
+      });
       var active = c.status === "active" && c.mine;
       $("reply-form").hidden = !active; $("transfer-form").hidden = !active;
       refresh();
@@ -108,7 +115,8 @@
     if (!text || !current) return;
     $("reply").value = ""; clearTimeout(typingTimer); typingOn = false;
     api("POST", "/chats/" + current + "/reply", { text: text }).then(function (r) {
-      if (!r.ok) notice(r.message || r.detail || "");
+      // Refused (e.g. the database is briefly away): the text comes back to the box.
+      if (!r.ok) { notice(r.message || r.detail || ""); if (!$("reply").value) $("reply").value = text; }
     });
   };
   $("reply").onkeydown = function (ev) {

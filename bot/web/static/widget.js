@@ -108,6 +108,8 @@
   }
 
   var ws = null, retry = 0, queue = [], ownIds = {}, typingTimer = null, secret = false;
+  // The last frames sent, by id: one the server could not store yet is sent again.
+  var recent = {}, recentIds = [];
   // Opened from an OpenURL page (/chat?draft=TOKEN): start the delivery request from the
   // draft once, then drop the token from the address so a reload does not resend it.
   var draft = new URLSearchParams(location.search).get("draft");
@@ -155,6 +157,12 @@
       render({ speaker: "patron", text: shown });
     }
     var data = JSON.stringify(frame);
+    recent[frame.id] = data; recentIds.push(frame.id);
+    if (recentIds.length > 20) delete recent[recentIds.shift()];
+    transmit(data);
+  }
+
+  function transmit(data) {
     if (ws && ws.readyState === 1) ws.send(data); else { queue.push(data); connect(); }
   }
 
@@ -192,9 +200,16 @@
         render(m);  // said in another tab of the same conversation
       } else if (m.type === "message" || m.type === "notice" || m.type === "error") {
         if (m.type === "message") expectSecret(!!(m.custom && m.custom.secret_input));
+        if (m.type === "error") { clearTimeout(typingTimer); setStatus(""); }  // ends the turn
         render(m);
-        // A message refused for sending too fast comes back to the input box.
-        if (m.unsent && !input.value) input.value = m.unsent;
+        if (m.code === "storage_unavailable" && m.id && recent[m.id]) {
+          // Not stored yet (database briefly away): the widget sends it again by itself.
+          var again = recent[m.id];
+          setTimeout(function () { transmit(again); }, (m.retry_after || 5) * 1000);
+        } else if (m.unsent && !input.value) {
+          // A message refused for sending too fast comes back to the input box.
+          input.value = m.unsent;
+        }
       }
     };
     ws.onclose = function () {

@@ -185,7 +185,7 @@ def _start_record(values: dict[str, str], position: str, problems: list[Problem]
         if not bib.language:
             warn(f"language {language!r} is not an ISO 639 code; left empty")
     if year := values.get("year"):
-        if year.isdigit() and 1000 <= int(year) <= 2100:
+        if year.isdecimal() and 1000 <= int(year) <= 2100:
             bib.year = int(year)
         else:
             warn(f"year {year!r} is not a year; left empty")

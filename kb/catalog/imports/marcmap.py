@@ -168,7 +168,7 @@ def _from_marc21(record: pymarc.Record) -> BibRecord:
     if not bib.language:
         for field in record.get_fields("041")[:1]:
             bib.language = iso639_1(field.get("a"))
-    if len(fixed) >= 11 and fixed[7:11].isdigit():
+    if len(fixed) >= 11 and fixed[7:11].isdecimal():
         bib.year = int(fixed[7:11])
     imprint = record.get_fields("264", "260")
     for field in imprint[:1]:
@@ -234,7 +234,7 @@ def _from_unimarc(record: pymarc.Record) -> BibRecord:
         bib.language = iso639_1(field.get("a"))
     for field in record.get_fields("100")[:1]:
         general = field.get("a") or ""
-        if general[9:13].isdigit():
+        if general[9:13].isdecimal():
             bib.year = int(general[9:13])
     for field in record.get_fields("210", "214")[:1]:
         bib.publisher = clean(field.get("c")) or None

@@ -64,7 +64,7 @@ _LISTS = {
 
 
 def _count(text: str) -> int:
-    return int(text) if text.strip().isdigit() else 0
+    return int(text) if text.strip().isdecimal() else 0
 
 
 class Sip2Client:
@@ -239,7 +239,7 @@ class Sip2Client:
             circulation_status=response.fixed["circulation_status"],
             due=self._date(due_text),
             due_text=due_text,
-            hold_queue_length=int(queue) if queue and queue.strip().isdigit() else None,
+            hold_queue_length=int(queue) if queue and queue.strip().isdecimal() else None,
             current_location=response.first(F.CURRENT_LOCATION) or None,
             pickup_location=response.first(F.PICKUP_LOCATION) or None,
             hold_pickup_by=self._date(response.first(F.HOLD_PICKUP_DATE)),

@@ -93,3 +93,34 @@ def test_cli_adds_lists_and_revokes(db_url, monkeypatch):
         assert authenticate(s, token).problem == "revoked"
     unknown = runner.invoke(app, ["staff", "add", "li", "--library", "NOPE"])
     assert unknown.exit_code == 1 and "NOPE" in unknown.output
+
+
+def test_cli_moves_a_librarian_to_another_library_or_the_centre(db_url, monkeypatch):
+    from bot.cli import app
+    from kb.db import session_scope
+    from kb.settings import get_settings
+
+    monkeypatch.setenv("REFDESK_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    with session_scope(db_url) as s:
+        s.add(Library(code="THU", name_zh="清华大学图书馆", name_en="Tsinghua University Library"))
+        s.add(Library(code="PKU", name_zh="北京大学图书馆", name_en="Peking University Library"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["staff", "add", "chen", "--library", "THU"]).exit_code == 0
+
+    def library() -> str | None:
+        with session_scope(db_url) as s:
+            return s.scalar(select(StaffMember.library_code).where(StaffMember.username == "chen"))
+
+    moved = runner.invoke(app, ["staff", "library", "chen", "--library", "PKU"])
+    assert moved.exit_code == 0 and "now works for PKU" in moved.output
+    assert library() == "PKU"
+    assert runner.invoke(app, ["staff", "library", "chen", "--centre"]).exit_code == 0
+    assert library() is None
+    unknown = runner.invoke(app, ["staff", "library", "chen", "--library", "NOPE"])
+    assert unknown.exit_code == 1 and "NOPE" in unknown.output and library() is None
+    both = runner.invoke(app, ["staff", "library", "chen", "--library", "PKU", "--centre"])
+    neither = runner.invoke(app, ["staff", "library", "chen"])
+    assert both.exit_code == neither.exit_code == 1 and "either" in neither.output
+    nobody = runner.invoke(app, ["staff", "library", "ghost", "--centre"])
+    assert nobody.exit_code == 1 and "ghost" in nobody.output

@@ -1,0 +1,131 @@
+"""The retention job: personal data is kept only as long as the library set.
+
+Each run deletes transcript lines older than ``privacy_transcript_days`` (in the app
+database and in the engine's tracker store), anonymises delivery tickets closed more
+than ``privacy_closed_ticket_days`` ago (patron link, contact fields, notes) and drops
+expired export links. It only ever touches what is past its limit and not yet done,
+so running it twice changes nothing the second time. Every run, dry or not, is a
+:class:`RetentionRun` row and a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, inspect, or_, select, text
+from sqlalchemy.orm import Session
+
+from kb.conversations.models import Message
+from kb.db import engine_for, utcnow
+from kb.delivery.models import DeliveryRequest
+from kb.delivery.states import TERMINAL
+from kb.privacy.forget import anonymise_ticket
+from kb.privacy.models import DataExport, RetentionRun
+from kb.privacy.tracker import TABLE as TRACKER_TABLE
+from kb.settings import Settings
+
+log = logging.getLogger("refdesk.privacy")
+
+
+@dataclass(frozen=True)
+class Limits:
+    transcript_days: int
+    closed_ticket_days: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.privacy_transcript_days, settings.privacy_closed_ticket_days)
+
+
+def run(
+    session: Session,
+    limits: Limits,
+    *,
+    tracker_store_url: str | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> RetentionRun:
+    now = now or utcnow()
+    record = RetentionRun(
+        started_at=now,
+        dry_run=dry_run,
+        limits={
+            "transcript_days": limits.transcript_days,
+            "closed_ticket_days": limits.closed_ticket_days,
+        },
+    )
+    transcript_cutoff = now - timedelta(days=limits.transcript_days)
+    ticket_cutoff = now - timedelta(days=limits.closed_ticket_days)
+    counts: dict[str, Any] = {
+        "transcript_lines": _transcripts(session, transcript_cutoff, dry_run),
+        "tickets_anonymised": _tickets(session, ticket_cutoff, dry_run),
+        "expired_exports": _exports(session, now, dry_run),
+    }
+    if tracker_store_url:
+        counts["engine_events"] = _tracker(tracker_store_url, transcript_cutoff, dry_run)
+    record.counts = counts
+    record.finished_at = utcnow()
+    session.add(record)
+    session.flush()
+    log.info(
+        "privacy retention%s: %s (limits %s)",
+        " (dry run)" if dry_run else "",
+        counts,
+        record.limits,
+    )
+    return record
+
+
+def _transcripts(session: Session, cutoff: datetime, dry_run: bool) -> int:
+    old = Message.created_at < cutoff
+    if dry_run:
+        return session.scalar(select(func.count(Message.id)).where(old)) or 0
+    return int(getattr(session.execute(delete(Message).where(old)), "rowcount", 0) or 0)
+
+
+def _tickets(session: Session, cutoff: datetime, dry_run: bool) -> int:
+    due = list(
+        session.scalars(
+            select(DeliveryRequest).where(
+                DeliveryRequest.status.in_(TERMINAL),
+                DeliveryRequest.closed_at < cutoff,
+                or_(
+                    DeliveryRequest.patron_id.is_not(None),
+                    DeliveryRequest.contact_name.is_not(None),
+                    DeliveryRequest.contact_email.is_not(None),
+                    DeliveryRequest.contact_phone.is_not(None),
+                    DeliveryRequest.notes.is_not(None),
+                ),
+            )
+        )
+    )
+    if not dry_run:
+        for ticket in due:
+            anonymise_ticket(session, ticket)
+    return len(due)
+
+
+def _exports(session: Session, now: datetime, dry_run: bool) -> int:
+    expired = DataExport.expires_at < now
+    if dry_run:
+        return session.scalar(select(func.count(DataExport.id)).where(expired)) or 0
+    return int(getattr(session.execute(delete(DataExport).where(expired)), "rowcount", 0) or 0)
+
+
+def _tracker(url: str, cutoff: datetime, dry_run: bool) -> int:
+    """The engine's copy of old messages (Rasa stores a UNIX timestamp per event)."""
+    engine = engine_for(url)
+    if not inspect(engine).has_table(TRACKER_TABLE):
+        return 0
+    where = f"FROM {TRACKER_TABLE} WHERE timestamp < :t"
+    with engine.begin() as conn:
+        if dry_run:
+            return int(
+                conn.execute(
+                    text("SELECT COUNT(*) " + where), {"t": cutoff.timestamp()}
+                ).scalar_one()
+            )
+        return int(conn.execute(text("DELETE " + where), {"t": cutoff.timestamp()}).rowcount or 0)
