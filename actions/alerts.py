@@ -12,6 +12,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.alert_preferences import CHANNEL_LABEL, LANGUAGE_LABEL
 from actions.common import in_db, reply_language, say
 from kb.alerts import consent as consent_store
 from kb.alerts.models import Frequency, Subscriber
@@ -311,6 +312,11 @@ def _topics_of(
             else f", quiet hours {subscriber.quiet_start}–{subscriber.quiet_end}"
         )
     details += f" ({subscriber.timezone})"
+    if subscriber.channel:
+        zh, en = CHANNEL_LABEL.get(subscriber.channel, (subscriber.channel, subscriber.channel))
+        details += f"，渠道：{zh}" if language == "zh" else f", channel: {en}"
+    zh, en = LANGUAGE_LABEL.get(subscriber.language, (subscriber.language, subscriber.language))
+    details += f"，语言：{zh}" if language == "zh" else f", language: {en}"
     if consent_store.has_consent(session, subscriber.patron_id):
         details += "；已允许点击统计" if language == "zh" else "; click counting allowed"
     return subscriber, topics, details

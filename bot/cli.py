@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from bot import envs
+from bot.cli_alerts import alerts_app
 from bot.cli_catalog import catalog_app
 from bot.cli_keys import keys_app
 from bot.cli_privacy import privacy_app
@@ -27,6 +28,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(staff_app, name="staff")
 app.add_typer(keys_app, name="keys")
 app.add_typer(outbound_app, name="outbound")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(privacy_app, name="privacy")
 
 

@@ -224,6 +224,9 @@ class Settings(BaseSettings):
         default_factory=list, description="library news/events RSS or Atom feeds: JSON list of URLs"
     )
     alerts_feed_minutes: int = Field(30, description="how often the feeds are read")
+    alerts_feed_timeout_seconds: float = Field(
+        15, description="a feed that has not answered in this long is skipped until next time"
+    )
     alerts_poll_seconds: int = Field(
         10, description="how often the alerts worker matches new items and queues due alerts"
     )

@@ -2,6 +2,7 @@
 
 - :mod:`~bot.console.auth` session cookie, CSRF, roles
 - :mod:`~bot.console.pages` sign in, desk, FAQ, canned replies, metrics, search
+- :mod:`~bot.console.alerts` announcements to topic audiences, alert figures
 - :mod:`~bot.console.delivery` document delivery: the library's queue, a request, the report
 - :mod:`~bot.console.api` the desk's JSON calls (claim, reply, transfer, close ...)
 - :mod:`~bot.console.socket` live queue and chat lines
@@ -13,12 +14,13 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot.console import api, delivery, pages, socket
+from bot.console import alerts, api, delivery, pages, socket
 from bot.console.auth import NotSignedIn
 
 
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
+    app.include_router(alerts.router)
     app.include_router(delivery.router)
     app.include_router(api.router)
     app.include_router(socket.router)

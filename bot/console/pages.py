@@ -137,7 +137,11 @@ async def desk(
 
 @router.get("/static/{name}")
 async def static(name: str, request: Request) -> Response:
-    types = {"console.js": "text/javascript", "console.css": "text/css"}
+    types = {
+        "console.js": "text/javascript",
+        "console.css": "text/css",
+        "alerts.js": "text/javascript",
+    }
     if name not in types:
         raise HTTPException(404)
     return Response(_state(request).static_text(name), media_type=f"{types[name]}; charset=utf-8")

@@ -130,3 +130,52 @@ def publish(session: Session, draft: Draft, *, staff: str) -> AlertItem:
     item = session.scalar(select(AlertItem).where(AlertItem.source_key == key))
     assert item is not None
     return item
+
+
+def listing(session: Session, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Announcements, newest first: scheduled (not yet due), or matched with how many
+    alerts were written, queued and are still waiting."""
+    from sqlalchemy import case, func, select
+
+    from kb.alerts.models import AlertDelivery, DeliveryStatus
+
+    counts = (
+        select(
+            AlertDelivery.item_id,
+            func.count().label("deliveries"),
+            func.sum(case((AlertDelivery.status == DeliveryStatus.QUEUED, 1), else_=0)).label(
+                "queued"
+            ),
+            func.sum(case((AlertDelivery.status == DeliveryStatus.PENDING, 1), else_=0)).label(
+                "pending"
+            ),
+        )
+        .group_by(AlertDelivery.item_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(AlertItem, counts.c.deliveries, counts.c.queued, counts.c.pending)
+        .outerjoin(counts, counts.c.item_id == AlertItem.id)
+        .where(AlertItem.kind == ItemKind.ANNOUNCEMENT)
+        .order_by(AlertItem.publish_at.desc(), AlertItem.id.desc())
+        .limit(limit)
+    ).all()
+    now = utcnow()
+    return [
+        {
+            "id": item.id,
+            "title_zh": item.title,
+            "title_en": item.title_en,
+            "publish_at": item.publish_at.isoformat(),
+            "created_by": item.created_by,
+            "topics": (item.audience or {}).get("named", []),
+            "keywords": (item.audience or {}).get("keywords", []),
+            "state": "scheduled"
+            if item.publish_at > now and item.matched_at is None
+            else ("sent" if item.matched_at is not None else "due"),
+            "deliveries": int(deliveries or 0),
+            "queued": int(queued or 0),
+            "pending": int(pending or 0),
+        }
+        for item, deliveries, queued, pending in rows
+    ]

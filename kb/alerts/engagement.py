@@ -120,6 +120,7 @@ def figures(
                 "pending": 0,
                 "clicks": 0,
                 "consenting_subscribers": 0,
+                "queued_consenting": 0,
             }
         return topics[value]
 
@@ -143,6 +144,19 @@ def figures(
             r["queued"] += count
         elif status == DeliveryStatus.PENDING:
             r["pending"] += count
+    if consenting:
+        for value, count in session.execute(
+            select(AlertDelivery.topic, func.count())
+            .join(Subscriber, Subscriber.id == AlertDelivery.subscriber_id)
+            .where(
+                AlertDelivery.status == DeliveryStatus.QUEUED,
+                AlertDelivery.created_at >= start,
+                AlertDelivery.created_at <= end,
+                Subscriber.patron_id.in_(consenting),
+            )
+            .group_by(AlertDelivery.topic)
+        ):
+            row(value)["queued_consenting"] += count
     for value, count in session.execute(
         select(AlertClick.topic, func.count())
         .where(AlertClick.clicked_at >= start, AlertClick.clicked_at <= end)
@@ -151,7 +165,9 @@ def figures(
         row(value)["clicks"] += count
     rows = sorted(topics.values(), key=lambda r: (-r["subscribers"], r["topic"]))
     for r in rows:
-        r["click_rate"] = round(r["clicks"] / r["queued"], 3) if r["queued"] else None
+        # Clicks are only known from consenting patrons, so the rate is over their alerts.
+        sent = r["queued_consenting"]
+        r["click_rate"] = round(r["clicks"] / sent, 3) if sent else None
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),

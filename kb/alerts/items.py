@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kb.alerts.models import AlertCursor, AlertItem, FeedState, ItemKind
+from kb.alerts.models import AlertCursor, AlertItem, ItemKind
 from kb.alerts.text import terms
 from kb.alerts.vocabulary import Vocabulary, vocabulary
 from kb.catalog.models import Holding, Record
@@ -232,35 +232,6 @@ def _plain(html: str) -> str:
     import re
 
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-def read_feed(session: Session, url: str, *, content: bytes | None = None) -> int:
-    """Fetch one feed (conditional GET) and store its new entries as items."""
-    import feedparser
-
-    state = session.get(FeedState, url) or FeedState(url=url)
-    session.add(state)
-    if content is not None:
-        parsed = feedparser.parse(content)
-    else:
-        parsed = feedparser.parse(
-            url, etag=state.etag, modified=state.modified, agent="refdesk-alerts"
-        )
-    state.last_checked = utcnow()
-    if getattr(parsed, "status", 200) == 304:
-        session.commit()
-        return 0
-    if parsed.bozo and not parsed.entries:
-        state.last_error = str(parsed.get("bozo_exception") or "unreadable feed")[:500]
-        session.commit()
-        return 0
-    state.etag = parsed.get("etag")
-    state.modified = parsed.get("modified")
-    state.title = (parsed.feed.get("title") or "")[:300] or None
-    state.last_error = None
-    made = insert_items(session, feed_rows(vocabulary(), url, parsed))
-    session.commit()
-    return made
 
 
 def item_count(session: Session) -> int:

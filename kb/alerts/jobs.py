@@ -10,7 +10,8 @@ import logging
 
 from kb.alerts import lease
 from kb.alerts.dispatch import queue_due
-from kb.alerts.items import collect_catalog, read_feed
+from kb.alerts.feeds import read_all
+from kb.alerts.items import collect_catalog
 from kb.alerts.matching import match_pending
 from kb.alerts.models import Frequency
 from kb.db import session_scope
@@ -63,15 +64,9 @@ def weekly_digests() -> None:
 def feeds() -> None:
     if not _leader():
         return
-    settings = get_settings()
-    for url in settings.alerts_feeds:
-        try:
-            with session_scope(settings.database_url) as session:
-                made = read_feed(session, url)
-            if made:
-                log.info("alerts: %d new entries from %s", made, url)
-        except Exception:
-            log.exception("alerts: reading feed %s failed", url)
+    for result in read_all(get_settings()):
+        if result.new_items:
+            log.info("alerts: %d new entries from %s", result.new_items, result.url)
 
 
 def email() -> None:

@@ -213,3 +213,6 @@ class FeedState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The feed's own title, used as the source label in alerts.
     title: Mapped[str | None] = mapped_column(Text)
+    # Who registered it (`refdesk alerts feeds add`); None = only in REFDESK_ALERTS_FEEDS.
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from kb.alerts.models import Frequency, Subscriber, SubscriptionTopic, TopicKind
 from kb.alerts.timing import parse_hhmm, valid_zone
 from kb.alerts.vocabulary import Understood, Vocabulary, vocabulary
+from kb.patrons.models import Patron
 from kb.settings import get_settings
 
 
@@ -148,3 +149,25 @@ def value_label(
         if found is not None:
             return found.label(language)
     return f"“{value}”"
+
+
+def reachable_channels(patron: Patron) -> list[str]:
+    """The channels alerts can go to for this patron: their linked, reachable chat
+    identities, and e-mail once an address is on file."""
+    found = {i.channel for i in patron.identities if i.reachable and i.channel != "email"}
+    if patron.email:
+        found.add("email")
+    return sorted(found)
+
+
+def topic_counts(session: Session) -> dict[tuple[str, str], int]:
+    """Active subscribers per (kind, value): the vocabulary's classes and keywords."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(SubscriptionTopic.kind, SubscriptionTopic.value, func.count())
+        .join(Subscriber, Subscriber.id == SubscriptionTopic.subscriber_id)
+        .where(Subscriber.active.is_(True))
+        .group_by(SubscriptionTopic.kind, SubscriptionTopic.value)
+    )
+    return {(str(kind), value): int(count) for kind, value, count in rows}

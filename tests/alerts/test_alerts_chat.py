@@ -102,3 +102,68 @@ async def test_subscribe_in_english_with_typed_answers_and_stop_with_a_chat_butt
     assert "Unsubscribed from Climate change (P467)" in texts(stopped)
     again = await chat.say("what am I subscribed to")
     assert "no alert subscriptions" in texts(again)
+
+
+def _subscriber_by_email(stack, address: str):  # type: ignore[no-untyped-def]
+    from kb.alerts.subscriptions import subscriber_of
+    from kb.crypto import keyring
+    from kb.patrons.models import Patron
+
+    with stack.db() as session:
+        index = keyring().blind_index(address.lower(), "email")
+        patron = session.scalar(select(Patron).where(Patron.email_index == index))
+        assert patron is not None, f"no patron with {address}"
+        sub = subscriber_of(session, patron.id)
+        assert sub is not None
+        return sub.channel, sub.language, sub.timezone, sub.quiet_start, sub.quiet_end
+
+
+async def test_alert_preferences_said_in_chinese(stack, chat: ChatClient) -> None:  # type: ignore[no-untyped-def]
+    asked = await chat.say("有新的人工智能的书通知我")
+    await chat.click(button(asked, "/affirm"))
+    quiet = await chat.say("晚上十点到早上七点半别给我推送通知")
+    assert "免打扰 22:00–07:30" in texts(quiet) and language_of(quiet) == "zh"
+    zone = await chat.say("我现在在纽约，通知按纽约时间")
+    assert "时区 America/New_York" in texts(zone)
+    wechat = await chat.say("通知改成微信推送")
+    assert "还没有关联微信" in texts(wechat) and "网页聊天" in texts(wechat)
+    email = await chat.say("通知用邮件发给我")
+    assert "邮箱地址" in texts(email)
+    address = f"li.hua.{uuid.uuid4().hex[:6]}@example.edu.cn"
+    saved = await chat.say(f"以后通知都发到我邮箱 {address}")
+    assert "渠道：电子邮件" in texts(saved)
+    english = await chat.say("通知用英文发")
+    assert "language: English" in texts(english)  # confirmed in the chosen language
+    assert _subscriber_by_email(stack, address) == (
+        "email",
+        "en",
+        "America/New_York",
+        "22:00",
+        "07:30",
+    )
+    listed = await chat.say("我订阅了哪些主题")
+    assert "免打扰 22:00–07:30" in texts(listed) and "America/New_York" in texts(listed)
+
+
+async def test_alert_preferences_said_in_english(stack, chat: ChatClient) -> None:  # type: ignore[no-untyped-def]
+    asked = await chat.say("subscribe me to climate change alerts")
+    await chat.say("yes")
+    quiet = await chat.say("please no alerts between 11pm and 6am")
+    assert "quiet hours 23:00–06:00" in texts(quiet) and language_of(quiet) == "en"
+    zone = await chat.say("my time zone is Europe/Berlin")
+    assert "time zone Europe/Berlin" in texts(zone)
+    one = await chat.say("no alerts after 10pm")
+    assert "need a start and an end" in texts(one)
+    address = f"j.smith.{uuid.uuid4().hex[:6]}@example.edu"
+    mail = await chat.say(f"send my alerts by email to {address}")
+    assert "channel: e-mail" in texts(mail)
+    chinese = await chat.say("alerts in Chinese please")
+    assert "语言：中文" in texts(chinese)
+    assert _subscriber_by_email(stack, address) == (
+        "email",
+        "zh",
+        "Europe/Berlin",
+        "23:00",
+        "06:00",
+    )
+    assert "Climate change (P467)" in texts(asked)

@@ -165,12 +165,16 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 
 
 def test_feed_entries_become_tagged_items_once(session: Session) -> None:
-    from kb.alerts.items import read_feed
+    from kb.alerts.feeds import read_feed
 
     ai = subscribe(session, "人工智能")
     digs = subscribe(session, "archaeology", language="en")
-    assert read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode()) == 2
-    assert read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode()) == 0
+    assert (
+        read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode()).new_items
+        == 2
+    )
+    again = read_feed(session, "https://lib.example.org/news.atom", content=ATOM.encode())
+    assert again.new_items == 0
     news = {
         i.title: i
         for i in session.scalars(select(AlertItem).where(AlertItem.kind == ItemKind.NEWS))
