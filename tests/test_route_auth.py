@@ -32,7 +32,10 @@ OPEN: dict[tuple[str, str], str] = {
     ("GET", "/alerts/unsubscribe/{token}"): "one-tap unsubscribe: the signed token is the key",
     ("POST", "/alerts/unsubscribe/{token}"): "one-tap unsubscribe: the signed token is the key",
     ("GET", "/alerts/r/{token}"): "alert link redirect: the signed token is the key",
-    ("GET", "/privacy/export/{token}"): "a patron's data export: the one-time, expiring token is the key",
+    (
+        "GET",
+        "/privacy/export/{token}",
+    ): "a patron's data export: the one-time, expiring token is the key",
     ("GET", "/console/login"): "the sign-in page itself",
     ("POST", "/console/login"): "the sign-in form itself (rate limited)",
     ("GET", "/console/static/{name}"): "console CSS/JS, no data",
