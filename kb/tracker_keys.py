@@ -14,7 +14,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, inspect, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, make_url
 
 from kb.crypto import PREFIX, KeyRing

@@ -16,7 +16,6 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -30,7 +29,7 @@ class DataKeyError(RuntimeError):
 
 @dataclass(frozen=True)
 class DataKeyRing:
-    keys: Dict[str, bytes]
+    keys: dict[str, bytes]
     current_id: str
 
     def encrypt(self, plaintext: str) -> str:
@@ -57,8 +56,8 @@ def is_encrypted(stored: str) -> bool:
     return stored.startswith(PREFIX + ":")
 
 
-def _parse_env_keys(spec: str) -> Dict[str, bytes]:
-    keys: Dict[str, bytes] = {}
+def _parse_env_keys(spec: str) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
     for item in filter(None, (p.strip() for p in spec.split(","))):
         key_id, _, b64 = item.partition(":")
         key = base64.b64decode(b64)

@@ -19,7 +19,7 @@ Configured in the engine's endpoints.yml (``bot/supervisor.py``)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Text
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, _create_sequence
@@ -35,17 +35,17 @@ class EncryptedEventData(TypeDecorator):
     impl = sa.Text
     cache_ok = True
     # Set by the store when it starts (one key ring per engine process).
-    ring: Optional[DataKeyRing] = None
+    ring: DataKeyRing | None = None
 
     def _ring(self) -> DataKeyRing:
         if self.ring is None:
             raise RuntimeError("EncryptedSQLTrackerStore was not given its key ring")
         return self.ring
 
-    def process_bind_param(self, value: Optional[str], dialect: Any) -> Optional[str]:
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
         return None if value is None else self._ring().encrypt(value)
 
-    def process_result_value(self, value: Optional[str], dialect: Any) -> Optional[str]:
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
         if value is None or not is_encrypted(value):
             return value  # written before encryption: plain JSON
         return self._ring().decrypt(value)
@@ -68,7 +68,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         action_name = sa.Column(sa.String(255))
         data = sa.Column(EncryptedEventData)
 
-    def __init__(self, *args: Any, key_file: Optional[Text] = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, key_file: str | None = None, **kwargs: Any) -> None:
         if not key_file:
             raise ValueError("EncryptedSQLTrackerStore needs `key_file` in endpoints.yml")
         # Fails here, at engine start, when the keys are missing or malformed.

@@ -58,7 +58,9 @@ def test_tracker_events_are_counted_and_reencrypted_plaintext_included(
     config = tracker_store_config(tracker_url, ensure_key_file(get_settings().home))
     old_key = keyring().current_id
     # A conversation from before encryption (Rasa's own store), continued encrypted.
-    run_in_engine_env({"op": "save", "store": config, "sender": "s1", "texts": [SECRET], "plain": True})
+    run_in_engine_env(
+        {"op": "save", "store": config, "sender": "s1", "texts": [SECRET], "plain": True}
+    )
     run_in_engine_env({"op": "save", "store": config, "sender": "s1", "texts": ["second"]})
     usage = key_rotation.key_usage(session)[LABEL]
     assert usage["plain"] == 1 and usage[old_key] == 1
