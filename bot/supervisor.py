@@ -25,6 +25,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.envs import ENGINE_ENV, engine_process_env
+from kb.crypto import ensure_key_file
 from kb.settings import REPO_ROOT, Settings
 
 COLORS = {"engine": "\033[35m", "actions": "\033[36m", "gateway": "\033[32m", "alerts": "\033[33m"}
@@ -55,15 +56,28 @@ def engine_token(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def tracker_store_config(url: str) -> dict[str, object]:
-    """Rasa's SQL tracker store settings from a SQLAlchemy URL."""
+# Rasa's SQL tracker store with events encrypted by the app's data keys (nlu/).
+TRACKER_STORE_TYPE = "nlu.tracker_store.EncryptedSQLTrackerStore"
+
+
+def tracker_store_config(url: str, key_file: Path) -> dict[str, object]:
+    """The engine's tracker store settings from a SQLAlchemy URL.
+
+    The engine gets the key file's path, never a key: it reads the keys itself.
+    """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+        return {
+            "type": TRACKER_STORE_TYPE,
+            "dialect": "sqlite",
+            "db": parsed.database,
+            "key_file": str(key_file),
+        }
     if backend == "postgresql":
         config: dict[str, object] = {
-            "type": "SQL",
+            "type": TRACKER_STORE_TYPE,
+            "key_file": str(key_file),
             "dialect": "postgresql",
             "url": parsed.host or "127.0.0.1",
             "port": parsed.port or 5432,
@@ -97,7 +111,9 @@ def write_engine_config(settings: Settings) -> tuple[Path, Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     endpoints: dict[str, object] = {
         "action_endpoint": {"url": f"{settings.actions_url}/webhook"},
-        "tracker_store": tracker_store_config(settings.tracker_store_url),
+        "tracker_store": tracker_store_config(
+            settings.tracker_store_url, ensure_key_file(settings.home)
+        ),
     }
     lock_store = lock_store_config(settings.redis_url)
     if lock_store:
@@ -173,15 +189,20 @@ class Supervisor:
             return await _get_ok(f"{s.gateway_url}/livez")
 
         return [
-            Child(
-                "engine", engine_cmd, {**engine_process_env(), **_only_refdesk(app_env)}, engine_ok
-            ),
+            Child("engine", engine_cmd, self._engine_env(app_env), engine_ok),
             Child("actions", actions_cmd, {**app_env, "SANIC_HOST": s.bind_host}, actions_ok),
             Child("gateway", gateway_cmd, app_env, gateway_ok),
             # Topical alerts: matching, digests, e-mail, feeds (bot/alerts/worker.py says
             # why it is a process of its own). Healthy while it runs.
             Child("alerts", [sys.executable, "-m", "bot.alerts"], app_env, self._alive("alerts")),
         ]
+
+    def _engine_env(self, app_env: dict[str, str]) -> dict[str, str]:
+        env = {**engine_process_env(), **_only_refdesk(app_env)}
+        if self.settings.data_keys:
+            # Keys set in a settings file reach the engine's tracker store this way too.
+            env["REFDESK_DATA_KEYS"] = self.settings.data_keys
+        return env
 
     def _alive(self, name: str) -> Callable[[], Awaitable[bool]]:
         async def alive() -> bool:

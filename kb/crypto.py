@@ -82,7 +82,7 @@ def _parse_keys(spec: str) -> dict[str, bytes]:
     return keys
 
 
-def _key_file(home: Path) -> Path:
+def key_file_path(home: Path) -> Path:
     return home / "keys.json"
 
 
@@ -90,23 +90,26 @@ def new_key_file_entry() -> tuple[str, str]:
     return f"k{secrets.token_hex(4)}", base64.b64encode(os.urandom(32)).decode()
 
 
-def load_keyring() -> KeyRing:
-    settings = get_settings()
-    path = _key_file(settings.home)
-    if path.exists():
-        data = json.loads(path.read_text())
-    else:
+def ensure_key_file(home: Path) -> Path:
+    """The key file of ``home``, created with a fresh key on a new installation."""
+    path = key_file_path(home)
+    if not path.exists():
         key_id, key = new_key_file_entry()
         data = {"keys": [[key_id, key]], "index_key": base64.b64encode(os.urandom(32)).decode()}
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data, indent=2))
         tmp.chmod(0o600)
         # Another process may have created it first: theirs wins.
         with contextlib.suppress(FileExistsError):
             os.link(tmp, path)
         tmp.unlink()
-        data = json.loads(path.read_text())
+    return path
+
+
+def load_keyring() -> KeyRing:
+    settings = get_settings()
+    data = json.loads(ensure_key_file(settings.home).read_text())
     keys = {kid: base64.b64decode(k) for kid, k in data["keys"]}
     current = data["keys"][0][0]
     if settings.data_keys:

@@ -1,5 +1,8 @@
 """Rotating the data keys: add a new encrypting key, then re-encrypt what older keys wrote.
 
+This covers the app's encrypted columns and the engine's tracker store events
+(``kb/tracker_keys.py``).
+
 New writes use the first key of the ring as soon as it is added; old values stay
 readable with the older keys until `reencrypt_all` has rewritten them, after which an
 old key can be retired. The blind-index key is separate and is not rotated here:
@@ -27,6 +30,8 @@ from kb.crypto import (
 )
 from kb.db import Base
 from kb.settings import get_settings
+from kb.tracker_keys import LABEL as TRACKER_LABEL
+from kb.tracker_keys import reencrypt_tracker, tracker_key_usage
 
 BATCH = 500
 
@@ -87,6 +92,9 @@ def key_usage(session: Session) -> dict[str, Counter[str]]:
         for (stored,) in session.execute(select(raw).where(raw.is_not(None))):
             counts[ring.key_id_of(stored) or "plain"] += 1
         usage[_label(table, column)] = counts
+    tracker = tracker_key_usage(get_settings().tracker_store_url, ring)
+    if tracker is not None:  # the engine's conversation events (nlu/tracker_store.py)
+        usage[TRACKER_LABEL] = tracker
     return usage
 
 
@@ -120,4 +128,7 @@ def reencrypt_all(session: Session) -> dict[str, int]:
             session.commit()
             done += len(rows)
         rewritten[_label(table, column)] = done
+    tracker = reencrypt_tracker(get_settings().tracker_store_url, ring)
+    if tracker is not None:
+        rewritten[TRACKER_LABEL] = tracker
     return rewritten
