@@ -10,8 +10,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import in_db, reply_language, say
+from kb import engine_tracker as tracker
 from kb.patrons.service import patron_for_sender
-from kb.privacy import export, forget, notice, tracker
+from kb.privacy import export, forget, notice
 from kb.settings import get_settings
 
 # What a "yes" / "no" answers while the erasure question is open.

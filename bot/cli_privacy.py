@@ -70,8 +70,9 @@ def forget_command(
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
     """Erase a patron (contact data, transcripts, subscriptions; tickets anonymised)."""
+    from kb import engine_tracker as tracker
     from kb.db import session_scope
-    from kb.privacy import forget, tracker
+    from kb.privacy import forget
 
     if not yes:
         typer.confirm(f"Erase patron {patron} and everything held about them?", abort=True)

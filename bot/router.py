@@ -28,6 +28,7 @@ from bot.live.steps import patron_line
 from bot.metrics import Metrics
 from bot.replies import Button, Reply
 from bot.services.ils import CANCELLED, UNAVAILABLE, IlsDesk
+from kb import engine_tracker
 from kb.conversations import (
     Conversation,
     ConversationMode,
@@ -40,7 +41,6 @@ from kb.conversations import (
 from kb.ils.prompts import PIN_HIDDEN, PendingPin, drop_pin_prompt, pin_expected, take_pin_prompt
 from kb.language import detect_language
 from kb.privacy import notice as privacy_notice
-from kb.privacy import tracker as engine_tracker
 from kb.questions import leave_question
 from kb.settings import Settings
 

@@ -10,59 +10,19 @@ are encrypted. Only the table's name and two columns are assumed, no Rasa code.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    Table,
-    Text,
-    create_engine,
-    inspect,
-    select,
-    update,
-)
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import select, update
 
 from kb.crypto import PREFIX, KeyRing
+from kb.engine_tracker import connect, events
 
 LABEL = "tracker events.data"
 BATCH = 500
 
-events = Table(
-    "events",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("data", Text),
-)
-
-
-@contextmanager
-def _tracker_connection(url: str) -> Iterator[Connection | None]:
-    """A connection to the tracker store, or None when the engine has not created it yet."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        if not parsed.database or not Path(parsed.database).exists():
-            yield None  # never create the engine's file from here
-            return
-        engine = create_engine(parsed, connect_args={"timeout": 30})
-    else:
-        # The engine reaches PostgreSQL with psycopg2; the app env has psycopg 3.
-        engine = create_engine(parsed.set(drivername=f"{backend}+psycopg"))
-    try:
-        with engine.connect() as conn:
-            yield conn if inspect(conn).has_table("events") else None
-    finally:
-        engine.dispose()
-
 
 def tracker_key_usage(url: str, ring: KeyRing) -> Counter[str] | None:
     """How many tracker events each key id wrote ("plain": not encrypted)."""
-    with _tracker_connection(url) as conn:
+    with connect(url) as conn:
         if conn is None:
             return None
         counts: Counter[str] = Counter()
@@ -73,7 +33,7 @@ def tracker_key_usage(url: str, ring: KeyRing) -> Counter[str] | None:
 
 def reencrypt_tracker(url: str, ring: KeyRing) -> int | None:
     """Rewrite every tracker event not under the current key; restartable, per batch."""
-    with _tracker_connection(url) as conn:
+    with connect(url) as conn:
         if conn is None:
             return None
         stale = events.c.data.not_like(f"{PREFIX}:{ring.current_id}:%")

@@ -7,7 +7,7 @@ tickets stay for the delivery statistics but lose the patron link and contact fi
 What remains is one :class:`Erasure` row: when, from where, how much; no identity.
 
 The engine's own copy of the conversations (Rasa's tracker store) is another database:
-the caller deletes those rows with :func:`kb.privacy.tracker.delete_conversations`
+the caller deletes those rows with :func:`kb.engine_tracker.delete_conversations`
 once this transaction has committed, for the sender ids returned here.
 """
 

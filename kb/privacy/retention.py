@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select, text
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from kb import engine_tracker
 from kb.conversations.models import Message
-from kb.db import engine_for, utcnow
+from kb.db import utcnow
 from kb.delivery.models import DeliveryRequest
 from kb.delivery.states import TERMINAL
 from kb.privacy.forget import anonymise_ticket
 from kb.privacy.models import DataExport, RetentionRun
-from kb.privacy.tracker import TABLE as TRACKER_TABLE
 from kb.settings import Settings
 
 log = logging.getLogger("refdesk.privacy")
@@ -65,7 +65,9 @@ def run(
         "expired_exports": _exports(session, now, dry_run),
     }
     if tracker_store_url:
-        counts["engine_events"] = _tracker(tracker_store_url, transcript_cutoff, dry_run)
+        counts["engine_events"] = engine_tracker.delete_older_than(
+            tracker_store_url, transcript_cutoff, dry_run=dry_run
+        )
     record.counts = counts
     record.finished_at = utcnow()
     session.add(record)
@@ -113,19 +115,3 @@ def _exports(session: Session, now: datetime, dry_run: bool) -> int:
     if dry_run:
         return session.scalar(select(func.count(DataExport.id)).where(expired)) or 0
     return int(getattr(session.execute(delete(DataExport).where(expired)), "rowcount", 0) or 0)
-
-
-def _tracker(url: str, cutoff: datetime, dry_run: bool) -> int:
-    """The engine's copy of old messages (Rasa stores a UNIX timestamp per event)."""
-    engine = engine_for(url)
-    if not inspect(engine).has_table(TRACKER_TABLE):
-        return 0
-    where = f"FROM {TRACKER_TABLE} WHERE timestamp < :t"
-    with engine.begin() as conn:
-        if dry_run:
-            return int(
-                conn.execute(
-                    text("SELECT COUNT(*) " + where), {"t": cutoff.timestamp()}
-                ).scalar_one()
-            )
-        return int(conn.execute(text("DELETE " + where), {"t": cutoff.timestamp()}).rowcount or 0)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from kb import engine_tracker as tracker
 from kb.conversations import find_conversation
 from kb.conversations.models import Conversation
 from kb.db import utcnow
@@ -20,7 +21,6 @@ from kb.delivery.metrics import delivery_report
 from kb.delivery.models import DeliveryRequest
 from kb.delivery.states import DeliveryMethod, ServiceType, Status
 from kb.patrons.models import Patron
-from kb.privacy import tracker
 from kb.privacy.models import Erasure
 from tests.support.chat import ChatClient, texts
 

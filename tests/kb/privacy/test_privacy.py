@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import create_engine, func, select, text
 
+from kb import engine_tracker as tracker
 from kb.alerts import consent as engagement
 from kb.alerts import tokens
 from kb.alerts.models import Subscriber, SubscriptionTopic, TopicKind
@@ -19,7 +20,7 @@ from kb.delivery.states import DeliveryMethod, Event, Role, ServiceType, Status
 from kb.feedback.models import Feedback
 from kb.patrons import ChannelIdentity, Patron, identity_for
 from kb.patrons.merge import merge_patrons
-from kb.privacy import consent, export, forget, notice, retention, tracker
+from kb.privacy import consent, export, forget, notice, retention
 from kb.privacy.models import ConsentEvent, DataExport, Erasure, RetentionRun
 from kb.questions import ReferenceQuestion, leave_question
 
