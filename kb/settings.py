@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         "https://api.telegram.org/bot",
         description="Bot API base URL (the token is appended); tests point it at a fake",
     )
+    telegram_bot_username: str = Field(
+        "",
+        description="the bot's @username (without @): the web chat then offers a t.me deep "
+        "link that links the patron's Telegram in one tap",
+    )
     telegram_poll_timeout_seconds: int = Field(10, description="long-poll wait of getUpdates")
     telegram_overall_per_second: float = Field(30.0, description="messages/s over all chats")
     telegram_chat_interval_seconds: float = Field(
