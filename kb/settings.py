@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     console_default_chat_minutes: float = Field(
         6.0, description="chat length assumed for wait estimates until there are closed chats"
     )
+    console_queue_update_seconds: float = Field(
+        30.0,
+        description="patrons waiting on Telegram or WeChat get a new place in the queue at "
+        "most this often (and only when it changed)",
+    )
     console_session_hours: float = Field(12.0, description="a console sign-in lasts this long")
     console_max_failures: int = Field(5, description="wrong passwords in a row before lockout")
     console_lockout_minutes: float = Field(15.0, description="how long a locked login stays locked")

@@ -52,6 +52,10 @@ class LiveChat(Base):
     feedback: Mapped[Feedback | None] = mapped_column(str_enum(Feedback))
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(EncryptedText)
+    # The last place in the queue told to a patron on a push channel (Telegram, WeChat),
+    # and when: updates go out only when it changed, and not too often.
+    told_position: Mapped[int | None] = mapped_column(Integer)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     conversation: Mapped[Conversation] = relationship()
     staff: Mapped[StaffMember | None] = relationship()
