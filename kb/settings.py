@@ -242,11 +242,15 @@ class Settings(BaseSettings):
     )
 
     # --- e-mail (alerts) ------------------------------------------------------
-    smtp_host: str = Field("", description="SMTP server for e-mail alerts; empty = no e-mail")
+    smtp_host: str = Field(
+        "",
+        description="SMTP server for e-mail (alerts, and replies to patrons no chat reaches); "
+        "empty = no e-mail",
+    )
     smtp_port: int = Field(587, description="SMTP port")
     smtp_username: str = Field("", description="SMTP login; empty = no login")
     smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password")
-    smtp_from: str = Field("", description="From address of e-mail alerts")
+    smtp_from: str = Field("", description="From address of e-mail")
     smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
     smtp_tls: bool = Field(False, description="connect with implicit TLS (port 465)")
     smtp_timeout_seconds: float = Field(30.0, description="limit for one SMTP exchange")

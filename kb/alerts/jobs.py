@@ -5,7 +5,6 @@ lease (a fence: a paused ex-leader does nothing)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from kb.alerts import lease
@@ -72,11 +71,3 @@ def feeds() -> None:
                 log.info("alerts: %d new entries from %s", made, url)
         except Exception:
             log.exception("alerts: reading feed %s failed", url)
-
-
-def email() -> None:
-    if not _leader():
-        return
-    from kb.alerts.mailer import deliver_queued
-
-    asyncio.run(deliver_queued(get_settings()))
