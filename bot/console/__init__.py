@@ -3,6 +3,7 @@
 - :mod:`~bot.console.auth` session cookie, CSRF, roles
 - :mod:`~bot.console.pages` sign in, desk, FAQ, canned replies, metrics, search
 - :mod:`~bot.console.feedback` patron feedback: list, read / handled with a note, CSV
+- :mod:`~bot.console.admin` admins: staff accounts and service hours
 - :mod:`~bot.console.api` the desk's JSON calls (claim, reply, transfer, close ...)
 - :mod:`~bot.console.socket` live queue and chat lines
 - :mod:`~bot.console.i18n` Chinese and English
@@ -13,13 +14,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot.console import api, feedback, pages, socket
+from bot.console import admin, api, feedback, pages, socket
 from bot.console.auth import NotSignedIn
 
 
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(feedback.router)
+    app.include_router(admin.router)
     app.include_router(api.router)
     app.include_router(socket.router)
 
