@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import in_db, reply_language, say
 from kb.feedback import FeedbackKind, leave_feedback
+from kb.feedback.phrases import feedback_in_message
 
 _CANCEL = {"取消", "算了", "没事了", "不用了", "cancel", "nevermind", "no", "nothing"}
 
@@ -38,7 +39,31 @@ class ActionFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return [SlotSet("feedback_text", None), FollowupAction("feedback_form")]
+        # "投诉：三楼太吵了" already says it: keep it instead of asking again.
+        found = feedback_in_message(tracker.latest_message.get("text") or "")
+        if found is None:
+            return [SlotSet("feedback_text", None), FollowupAction("feedback_form")]
+        text, kind = found
+        await _keep(dispatcher, tracker, text, kind)
+        return [SlotSet("feedback_text", None)]
+
+
+async def _keep(
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str, kind: FeedbackKind | None
+) -> None:
+    language = reply_language(tracker)
+    row = await in_db(
+        lambda session: leave_feedback(
+            session, text, sender_id=tracker.sender_id, kind=kind, language=language
+        )
+    )
+    zh, en = THANKS[row.kind]
+    say(
+        dispatcher,
+        language,
+        f"已收到您的反馈（编号 {row.reference}）。{zh}",
+        f"Your feedback is recorded as {row.reference}. {en}",
+    )
 
 
 class ActionLeaveFeedback(Action):
@@ -53,16 +78,5 @@ class ActionLeaveFeedback(Action):
         if not text or re.sub(r"[\s\W_]+", "", text.casefold()) in _CANCEL:
             say(dispatcher, language, "好的，没有提交意见。", "OK, no feedback was left.")
             return [SlotSet("feedback_text", None)]
-        row = await in_db(
-            lambda session: leave_feedback(
-                session, text, sender_id=tracker.sender_id, language=language
-            )
-        )
-        zh, en = THANKS[row.kind]
-        say(
-            dispatcher,
-            language,
-            f"已收到您的反馈（编号 {row.reference}）。{zh}",
-            f"Your feedback is recorded as {row.reference}. {en}",
-        )
+        await _keep(dispatcher, tracker, text, None)
         return [SlotSet("feedback_text", None)]

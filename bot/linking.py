@@ -34,6 +34,9 @@ _REQUEST = re.compile(
     r"|绑定账号|绑定帐号|关联账号|账号绑定|绑定)\s*[.!。！]?\s*$",
     re.IGNORECASE,
 )
+# Telegram's deep-link parameter (t.me/<bot>?start=link123456): [A-Za-z0-9_-], ≤ 64.
+DEEP_LINK_PREFIX = "link"
+_DEEP_LINK = re.compile(r"^link[_-]?(.*)$", re.IGNORECASE)
 _REDEEM = re.compile(r"^\s*(?:/link|link|绑定|绑定码)\s*[:：]?\s*(\d{3}[\s-]?\d{3})\s*$", re.I)
 
 CHANNEL_NAMES = {
@@ -65,6 +68,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "That link code is not valid or has expired. Send “link my account” in your other "
         "channel to get a new one.",
     ),
+    "link_deep_invalid": (
+        "这个绑定链接无效、已过期或已经用过了。请回到网页咨询，发送“绑定账号”获取新的链接。",
+        "That link is not valid, has expired or was already used. Go back to the web chat and "
+        "send “link my account” for a new one.",
+    ),
+    "continue_on_telegram": ("在 Telegram 上继续", "Continue on Telegram"),
     "link_locked": (
         "输错绑定码的次数太多了，请 {minutes} 分钟后再试。",
         "Too many wrong link codes. Please wait {minutes} minutes and try again.",
@@ -82,6 +91,7 @@ class Command:
     kind: str  # "request" | "redeem"
     code: str | None = None
     explicit: bool = True  # "绑定 123456" rather than a bare "123456"
+    deep_link: bool = False  # came as Telegram's /start parameter, not typed
 
 
 def parse(message: str) -> Command | None:
@@ -97,6 +107,27 @@ def parse(message: str) -> Command | None:
     return None
 
 
+def parse_deep_link(parameter: str) -> Command | None:
+    """A link command in Telegram's /start parameter ("link123456"); None for another
+    parameter (those start as a plain /start). A malformed code is still a link command,
+    so the patron hears that the link is bad rather than a bare greeting."""
+    m = _DEEP_LINK.match(parameter.strip())
+    if m is None:
+        return None
+    digits = m.group(1)
+    code = normalise_code(digits) if len(digits) <= 16 else None
+    # A malformed code is a wrong guess like any other (it matches no code's hash).
+    return Command("redeem", code or "", deep_link=True)
+
+
+def telegram_link(code: str) -> str | None:
+    """https://t.me/<bot>?start=link<code>, when the bot's username is configured."""
+    username = get_settings().telegram_bot_username.strip().lstrip("@")
+    if not username or not re.fullmatch(r"[A-Za-z0-9_]{3,64}", username):
+        return None
+    return f"https://t.me/{username}?start={DEEP_LINK_PREFIX}{code}"
+
+
 def run(
     session: Session, channel: str, external_id: str, command: Command, typed: str
 ) -> tuple[list[Reply], str | None] | None:
@@ -106,15 +137,24 @@ def run(
         return None
     conv = conversation_for(session, channel, external_id)
     identity = identity_for(session, channel, external_id)
-    language = detect_language(typed) or conv.language or conv.patron.language
+    # "/start link123456" says nothing about the patron's language: both until known.
+    typed_language = None if command.deep_link else detect_language(typed)
+    language = typed_language or conv.language or conv.patron.language
+    # Remember it, so the other channel answers the linked patron in their language.
+    if typed_language and not conv.patron.language:
+        conv.patron.language = typed_language
     minutes = get_settings().link_code_minutes
     # The code is a secret: the transcript keeps the request, never the digits.
     record_message(session, conv, Speaker.PATRON, _redacted(typed, command))
+    custom: dict[str, object] | None = None
     if command.kind == "request":
         try:
             issued = issue_code(session, identity)
             reply = text("link_code", language, code=issued.code, minutes=minutes)
             stored = text("link_code", language, code="••••••", minutes=minutes)
+            url = telegram_link(issued.code) if channel != "telegram" else None
+            if url:  # one tap opens the bot with the code (the widget shows a link)
+                custom = {"link": {"url": url, "title": text("continue_on_telegram", language)}}
         except TooManyCodes as exc:
             wait = max(1, math.ceil(exc.retry_after.total_seconds() / 60))
             reply = stored = text("link_too_many", language, minutes=wait)
@@ -134,10 +174,12 @@ def run(
         elif result.outcome == Outcome.LOCKED:
             reply = text("link_locked", language, minutes=minutes)
         else:
-            reply = text("link_invalid", language)
+            reply = text("link_deep_invalid" if command.deep_link else "link_invalid", language)
         stored = reply
     record_message(session, conv, Speaker.SYSTEM, stored, payload={"command": "link"})
-    return [Reply(text=reply, speaker="system", code=f"link_{command.kind}")], language
+    return [
+        Reply(text=reply, speaker="system", code=f"link_{command.kind}", custom=custom)
+    ], language
 
 
 def _redacted(typed: str, command: Command) -> str:

@@ -133,6 +133,16 @@ class Router:
     async def handle_text(self, channel: str, external_id: str, raw: str) -> Turn:
         return await self._handle(channel, external_id, raw, payload=None)
 
+    async def handle_link(
+        self, channel: str, external_id: str, command: linking.Command, typed: str
+    ) -> Turn:
+        """A link command a channel found itself (Telegram's /start deep-link parameter)."""
+        async with self._lock(f"{channel}:{external_id}"):
+            done = await self.db.run(linking.run, channel, external_id, command, typed)
+        self.metrics.turns.labels(channel, "link").inc()
+        replies, language = done or ([], None)
+        return Turn(0, "", language, replies)
+
     async def handle_button(self, channel: str, external_id: str, title: str, payload: str) -> Turn:
         """A button click: the payload goes to the engine only if we offered it."""
         return await self._handle(channel, external_id, title, payload=payload)

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         "https://api.telegram.org/bot",
         description="Bot API base URL (the token is appended); tests point it at a fake",
     )
+    telegram_bot_username: str = Field(
+        "",
+        description="the bot's @username (without @): the web chat then offers a t.me deep "
+        "link that links the patron's Telegram in one tap",
+    )
     telegram_poll_timeout_seconds: int = Field(10, description="long-poll wait of getUpdates")
     telegram_overall_per_second: float = Field(30.0, description="messages/s over all chats")
     telegram_chat_interval_seconds: float = Field(
@@ -150,6 +155,11 @@ class Settings(BaseSettings):
     )
     console_default_chat_minutes: float = Field(
         6.0, description="chat length assumed for wait estimates until there are closed chats"
+    )
+    console_queue_update_seconds: float = Field(
+        30.0,
+        description="patrons waiting on Telegram or WeChat get a new place in the queue at "
+        "most this often (and only when it changed)",
     )
     console_session_hours: float = Field(12.0, description="a console sign-in lasts this long")
     console_max_failures: int = Field(5, description="wrong passwords in a row before lockout")
@@ -249,11 +259,15 @@ class Settings(BaseSettings):
     )
 
     # --- e-mail (alerts) ------------------------------------------------------
-    smtp_host: str = Field("", description="SMTP server for e-mail alerts; empty = no e-mail")
+    smtp_host: str = Field(
+        "",
+        description="SMTP server for e-mail (alerts, and replies to patrons no chat reaches); "
+        "empty = no e-mail",
+    )
     smtp_port: int = Field(587, description="SMTP port")
     smtp_username: str = Field("", description="SMTP login; empty = no login")
     smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password")
-    smtp_from: str = Field("", description="From address of e-mail alerts")
+    smtp_from: str = Field("", description="From address of e-mail")
     smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
     smtp_tls: bool = Field(False, description="connect with implicit TLS (port 465)")
     smtp_timeout_seconds: float = Field(30.0, description="limit for one SMTP exchange")

@@ -4,7 +4,7 @@ supervisor next to the gateway.
 Why not inside the gateway: matching a big import against 100,000 subscriptions is
 CPU work that would stall the gateway's event loop (chat replies, WebSockets); with
 several gateways behind a load balancer every one of them would run it; and a crash
-or a slow SMTP server should not take the chat down. A separate supervised process
+should not take the chat down (e-mail goes out through the outbound worker). A separate supervised process
 keeps those apart, and the leader lease means running one per host is still safe:
 one worker leads, the others wait and take over when its lease lapses.
 
@@ -47,7 +47,6 @@ def make_scheduler(settings: Settings) -> BackgroundScheduler:
         ("alerts-instant", "kb.alerts.jobs:instant", poll),
         ("alerts-daily", "kb.alerts.jobs:daily_digests", 60),
         ("alerts-weekly", "kb.alerts.jobs:weekly_digests", 60),
-        ("alerts-email", "kb.alerts.jobs:email", poll),
         ("alerts-feeds", "kb.alerts.jobs:feeds", max(60, settings.alerts_feed_minutes * 60)),
         # Personal data past its retention limit (kb.privacy.retention), once a day.
         ("privacy-retention", "kb.alerts.jobs:privacy_retention", 24 * 3600),
@@ -56,7 +55,7 @@ def make_scheduler(settings: Settings) -> BackgroundScheduler:
     for job_id, func, seconds in schedule:
         # A new leader catches up at once (matching, due alerts); the stored job keeps
         # its schedule otherwise.
-        first = now if job_id in ("alerts-match", "alerts-instant", "alerts-email") else None
+        first = now if job_id in ("alerts-match", "alerts-instant") else None
         scheduler.add_job(
             func,
             "interval",

@@ -10,6 +10,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from kb import mail
+
 if TYPE_CHECKING:
     from bot.state import AppState
 
@@ -29,6 +31,10 @@ async def start(state: AppState) -> None:
             from bot.channels.wechat.sender import WeChatSender
 
             senders.append(WeChatSender(state.wechat.api))
+        if mail.configured(settings):
+            from bot.outbound.email import EmailSender
+
+            senders.append(EmailSender(settings))
         state.outbound = OutboundService(settings, state.db, senders)
         state.outbound.start()
     if settings.telegram_enabled:

@@ -4,6 +4,8 @@
 - :mod:`~bot.console.pages` sign in, desk, FAQ, canned replies, metrics, search
 - :mod:`~bot.console.alerts` announcements to topic audiences, alert figures
 - :mod:`~bot.console.delivery` document delivery: the library's queue, a request, the report
+- :mod:`~bot.console.feedback` patron feedback: list, read / handled with a note, CSV
+- :mod:`~bot.console.admin` admins: staff accounts and service hours
 - :mod:`~bot.console.api` the desk's JSON calls (claim, reply, transfer, close ...)
 - :mod:`~bot.console.socket` live queue and chat lines
 - :mod:`~bot.console.i18n` Chinese and English
@@ -14,7 +16,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from bot.console import alerts, api, delivery, pages, socket
+from bot.console import admin, alerts, api, delivery, feedback, pages, socket
 from bot.console.auth import NotSignedIn
 
 
@@ -22,6 +24,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(alerts.router)
     app.include_router(delivery.router)
+    app.include_router(feedback.router)
+    app.include_router(admin.router)
     app.include_router(api.router)
     app.include_router(socket.router)
 

@@ -131,6 +131,7 @@ class Desk:
     ) -> steps.QueueState:
         state = await self.db.run(steps.queue_state, self.settings)
         await self.fanout.publish(CONSOLES, state.console)
+        await self.tell_places(answered=skip_conversation, moved=moved)
         for patron, position, minutes in state.waiting:
             if patron.conversation_id == skip_conversation or patron.channel != "web":
                 continue
@@ -148,6 +149,19 @@ class Desk:
             frame["position"], frame["minutes"] = position, minutes
             await self.fanout.publish(patron.hub_key, frame)
         return state
+
+    async def tell_places(self, answered: int | None = None, moved: set[int] | None = None) -> int:
+        """New places for patrons waiting on Telegram and WeChat, through the outbound
+        queue (throttled: see ``steps.tell_places``). Never fails the caller."""
+        try:
+            return await self.db.run(
+                lambda s: steps.tell_places(
+                    s, self.settings, answered=answered, moved=frozenset(moved or ())
+                )
+            )
+        except Exception:
+            log.exception("could not queue places in the queue for push channels")
+            return 0
 
     def _place_reply(self, patron: Patron, position: int, minutes: int) -> Reply:
         return Reply(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot import texts
@@ -203,6 +204,67 @@ def queue_state(session: Session, settings: Settings, now: datetime | None = Non
             }
         )
     return QueueState({"type": "queue", "chats": rows}, waiting)
+
+
+def tell_places(
+    session: Session,
+    settings: Settings,
+    *,
+    answered: int | None = None,
+    moved: frozenset[int] = frozenset(),
+    now: datetime | None = None,
+) -> int:
+    """Queue a new place in the queue for each patron waiting on a push channel
+    (Telegram, WeChat) whose place changed, at most once per
+    ``console_queue_update_seconds``; returns how many were queued.
+
+    The web chat gets every change live; a push is a message on the patron's phone, so
+    it goes out only when the place moved and not more often than that. A change held
+    back by the interval goes out on a later call (the sweeper calls this regularly).
+    ``answered`` is the conversation whose place the live answer just told. Claiming the
+    update is a conditional UPDATE in the same transaction as the message, so two
+    gateways never tell the same place twice."""
+    now = now or utcnow()
+    every = timedelta(seconds=settings.console_queue_update_seconds)
+    told = 0
+    for place in queue.places(session, settings, now):
+        chat = session.get(LiveChat, place.chat_id)
+        assert chat is not None
+        conv = chat.conversation
+        if conv.channel == "web" or chat.told_position == place.position:
+            continue
+        if conv.id != answered and chat.told_at is not None and now - chat.told_at < every:
+            continue
+        # Compare-and-set on the place told: of two gateways only one moves it on.
+        last = (
+            LiveChat.told_position.is_(None)
+            if chat.told_position is None
+            else LiveChat.told_position == chat.told_position
+        )
+        won = session.execute(  # type: ignore[attr-defined]
+            update(LiveChat)
+            .where(LiveChat.id == chat.id, last)
+            .values(told_position=place.position, told_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won != 1 or conv.id == answered:
+            continue
+        if conv.id in moved:
+            text = texts.text("requeued", conv.language, position=place.position)
+        else:
+            text = texts.text(
+                "queue_position", conv.language, position=place.position, minutes=place.wait_minutes
+            )
+        enqueue(
+            session,
+            conv.patron_id,
+            text,
+            kind="queue",
+            channel=conv.channel,
+            dedupe_key=f"queue:{chat.id}:{place.position}:{now.isoformat()}",
+        )
+        told += 1
+    return told
 
 
 # --- the librarian's side ----------------------------------------------------

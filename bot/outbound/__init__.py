@@ -1,7 +1,8 @@
 """Outbound delivery: drains the ``kb.outbound`` queue to patrons' channels.
 
 A **sender** is all a channel has to provide (Telegram: ``bot.channels.telegram.sender``;
-web: ``bot.outbound.web``; WeChat plugs in the same way). It is small on purpose::
+web: ``bot.outbound.web``; WeChat: ``bot.channels.wechat.sender``; e-mail:
+``bot.outbound.email``). It is small on purpose::
 
     class MySender:
         channel = "wechat"          # ChannelIdentity.channel it serves
@@ -40,7 +41,7 @@ builds the gateway's set from settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.replies import Button
 
@@ -56,6 +57,8 @@ class Outgoing:
     language: str | None = None  # "zh" / "en" / None (both)
     kind: str = "system"
     links: tuple[str, ...] = field(default_factory=tuple)
+    # E-mail only: subject and extra headers (alerts: List-Unsubscribe, RFC 8058).
+    email: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
 
 class SendError(Exception):

@@ -1,8 +1,8 @@
 """``python -m bot.outbound``: the outbound worker alone, without the gateway.
 
 For a dedicated worker machine, and for tests that kill the worker mid-send. It has
-no web-chat connections, so it sends on Telegram (and later WeChat) only; pushes
-for web-only patrons wait for the gateway's worker.
+no web-chat connections, so it sends on Telegram and e-mail only; pushes for web-only
+patrons wait for the gateway's worker.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import signal
 from bot.db import Database
 from bot.outbound import ChannelSender
 from bot.outbound.worker import Worker
+from kb import mail
 from kb.settings import get_settings
 
 
@@ -28,6 +29,10 @@ async def main() -> None:
         bot = build_application(settings, polling=False).bot
         await bot.initialize()
         senders.append(TelegramSender(bot))
+    if mail.configured(settings):
+        from bot.outbound.email import EmailSender
+
+        senders.append(EmailSender(settings))
     worker = Worker(settings, Database(settings.database_url), senders)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -41,13 +41,18 @@ class Candidate:
 
     id: str
     channel: str
-    identity_id: int
+    identity_id: int | None  # None for e-mail (the address is the patron's)
     address: str
     text: str
     buttons: tuple[Button, ...]
     links: tuple[str, ...]
     language: str | None
     kind: str
+    email: dict[str, Any] | None = None
+
+
+EMAIL = "email"
+STOPPED = "the patron turned pushes off (/stop) on every reachable channel"
 
 
 @dataclass
@@ -82,7 +87,7 @@ def choose_identity(
         return None, "unreachable on every channel (" + "; ".join(reasons) + ")"
     allowed = [i for i in reachable if i.push_enabled]
     if not allowed:
-        return None, "the patron turned pushes off (/stop) on every reachable channel"
+        return None, STOPPED
 
     def rank(i: ChannelIdentity) -> tuple[bool, bool, float]:
         return (
@@ -114,7 +119,19 @@ def scan(
     dead = 0
     for row in rows:
         identity, why = choose_identity(row.patron, row.channel, channels, live)
-        if identity is None:
+        address = None if identity is not None else _email_address(row, channels, why)
+        if (
+            identity is not None
+            and identity.channel == "web"
+            and not live("web", identity.external_id)
+        ):
+            # A web chat with no tab open reaches nobody until they come back; e-mail does.
+            address = _email_address(row, channels, why)
+            if address is not None:
+                identity = None
+        if identity is None and address is None:
+            if row.channel == EMAIL:
+                why = "the patron has no e-mail address"
             row.status = OutboundStatus.DEAD
             row.last_error = why
             dead += 1
@@ -123,17 +140,29 @@ def scan(
         found.append(
             Candidate(
                 id=row.id,
-                channel=identity.channel,
-                identity_id=identity.id,
-                address=identity.external_id,
+                channel=identity.channel if identity is not None else EMAIL,
+                identity_id=identity.id if identity is not None else None,
+                address=identity.external_id if identity is not None else str(address),
                 text=body["text"],
                 buttons=tuple(Button(b["title"], b["payload"]) for b in body.get("buttons", [])),
                 links=tuple(body.get("links", [])),
                 language=row.patron.language,
                 kind=row.kind,
+                email=body.get("email"),
             )
         )
     return Scan(found, dead)
+
+
+def _email_address(row: OutboundMessage, channels: Collection[str], why: str) -> str | None:
+    """E-mail when the message asks for it, or when no chat channel can take it now (but
+    not when the patron turned pushes off with /stop: that is a no to notifications)."""
+    if EMAIL not in channels or row.channel not in (None, EMAIL):
+        return None
+    if row.channel is None and why == STOPPED:
+        return None
+    address: str | None = row.patron.email
+    return address or None
 
 
 def claim(

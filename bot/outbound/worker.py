@@ -190,6 +190,7 @@ class Worker:
             language=c.language,
             kind=c.kind,
             links=c.links,
+            email=c.email,
         )
         s = self.settings
         try:
@@ -210,6 +211,15 @@ class Worker:
                     self.counts["dead" if status == OutboundStatus.DEAD else "retry"] += 1
                     return
                 except SendUnreachable as exc:
+                    if c.identity_id is None:  # e-mail: no chat identity to mark
+                        await self.db.run(
+                            store.mark_final,
+                            c.id,
+                            OutboundStatus.DEAD,
+                            f"{c.channel}: {exc.reason}",
+                        )
+                        self.counts["dead"] += 1
+                        return
                     await self.db.run(store.mark_unreachable, c.id, c.identity_id, exc.reason)
                     self.counts["unreachable"] += 1
                     return

@@ -3,16 +3,18 @@
 - ``/api/acquisitions/suggestions``: list purchase suggestions, accept or decline
   them (with a reason); every patron who asked is told the outcome in chat.
 - ``/api/subjects/librarians``: the subject librarian directory; admins edit it.
-- ``/api/feedback``: feedback patrons left in chat.
+- ``/api/feedback``: feedback patrons left in chat; mark it read or handled (with a
+  note), export it as CSV.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,7 @@ from bot.delivery.auth import current_staff
 from bot.delivery.errors import ApiError, audited
 from bot.state import AppState
 from kb import acquisitions, feedback, subjects
+from kb.feedback.service import MAX_NOTE
 from kb.staff.models import StaffMember, StaffRole
 
 router = APIRouter(prefix="/api", tags=["services"])
@@ -158,13 +161,9 @@ async def delete_librarian(request: Request, staff: Staff, key: str) -> JSONResp
 # --- feedback ---------------------------------------------------------------------------
 
 
-@router.get("/feedback")
-async def list_feedback(
-    request: Request,
-    staff: Staff,
-    kind: Annotated[str | None, Query(description="complaint, praise, suggestion, other")] = None,
-    since: Annotated[str | None, Query(description="ISO date or datetime")] = None,
-) -> JSONResponse:
+def _feedback_filters(
+    kind: str | None, status: str | None, since: str | None
+) -> tuple[feedback.FeedbackKind | None, feedback.FeedbackStatus | None, datetime | None]:
     try:
         wanted = feedback.FeedbackKind(kind) if kind else None
     except ValueError:
@@ -172,17 +171,94 @@ async def list_feedback(
             400, "bad_kind", "kind must be complaint, praise, suggestion or other"
         ) from None
     try:
+        state = feedback.FeedbackStatus(status) if status else None
+    except ValueError:
+        raise ApiError(400, "bad_status", "status must be new, seen or handled") from None
+    try:
         start = datetime.fromisoformat(since) if since else None
     except ValueError:
         raise ApiError(400, "bad_since", "since must be an ISO date, e.g. 2026-03-01") from None
     if start is not None and start.tzinfo is None:
-        from datetime import UTC
-
         start = start.replace(tzinfo=UTC)
+    return wanted, state, start
+
+
+KindQuery = Annotated[str | None, Query(description="complaint, praise, suggestion, other")]
+StatusQuery = Annotated[str | None, Query(description="new, seen or handled")]
+SinceQuery = Annotated[str | None, Query(description="ISO date or datetime")]
+
+
+@router.get("/feedback")
+async def list_feedback(
+    request: Request,
+    staff: Staff,
+    kind: KindQuery = None,
+    status: StatusQuery = None,
+    since: SinceQuery = None,
+) -> JSONResponse:
+    wanted, state, start = _feedback_filters(kind, status, since)
 
     def work(session: Session) -> list[dict[str, Any]]:
-        return [
-            feedback.as_dict(f) for f in feedback.list_feedback(session, kind=wanted, since=start)
-        ]
+        rows = feedback.list_feedback(session, kind=wanted, status=state, since=start)
+        return [feedback.as_dict(f) for f in rows]
 
     return JSONResponse({"feedback": await audited(_state(request), staff, "feedback.list", work)})
+
+
+@router.get("/feedback.csv")
+async def export_feedback(
+    request: Request,
+    staff: Staff,
+    kind: KindQuery = None,
+    status: StatusQuery = None,
+    since: SinceQuery = None,
+) -> Response:
+    wanted, state, start = _feedback_filters(kind, status, since)
+
+    def work(session: Session) -> str:
+        rows = feedback.list_feedback(session, kind=wanted, status=state, since=start, limit=None)
+        return feedback.to_csv(rows)
+
+    text = await audited(_state(request), staff, "feedback.export", work)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="feedback.csv"'},
+    )
+
+
+class FeedbackNote(BaseModel):
+    note: str | None = Field(None, max_length=MAX_NOTE)
+
+
+def _feedback_step(fid: int, step: Callable[[Session], feedback.Feedback]):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> dict[str, Any]:
+        try:
+            return feedback.as_dict(step(session))
+        except feedback.FeedbackNotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        except feedback.FeedbackError as exc:
+            raise ApiError(400, "bad_request", str(exc)) from None
+
+    return work
+
+
+@router.post("/feedback/{fid}/read")
+async def read_feedback(request: Request, staff: Staff, fid: int) -> JSONResponse:
+    work = _feedback_step(fid, lambda s: feedback.mark_seen(s, fid, staff.username))
+    return JSONResponse(
+        await audited(_state(request), staff, "feedback.read", work, ticket=f"FB-{fid:06d}")
+    )
+
+
+@router.post("/feedback/{fid}/handled")
+async def handle_feedback(
+    request: Request, staff: Staff, fid: int, body: Annotated[FeedbackNote | None, Body()] = None
+) -> JSONResponse:
+    note = body.note if body else None
+    work = _feedback_step(
+        fid, lambda s: feedback.mark_handled(s, fid, staff=staff.username, note=note)
+    )
+    return JSONResponse(
+        await audited(_state(request), staff, "feedback.handle", work, ticket=f"FB-{fid:06d}")
+    )

@@ -5,7 +5,6 @@ lease (a fence: a paused ex-leader does nothing)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from kb.alerts import lease
@@ -67,14 +66,6 @@ def feeds() -> None:
     for result in read_all(get_settings()):
         if result.new_items:
             log.info("alerts: %d new entries from %s", result.new_items, result.url)
-
-
-def email() -> None:
-    if not _leader():
-        return
-    from kb.alerts.mailer import deliver_queued
-
-    asyncio.run(deliver_queued(get_settings()))
 
 
 def privacy_retention() -> None:

@@ -73,4 +73,8 @@ def online_librarians(session: Session, settings: Settings, now: datetime | None
 
 
 def librarian_available(session: Session, settings: Settings, now: datetime | None = None) -> bool:
-    return in_service_hours(settings, now) and online_librarians(session, settings, now) > 0
+    """Someone online, inside the hours in force (the console's overrides and holidays
+    over the setting: ``kb.console.service_hours``)."""
+    from kb.console.service_hours import open_now
+
+    return open_now(session, settings, now) and online_librarians(session, settings, now) > 0

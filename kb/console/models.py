@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.conversations.models import Conversation
@@ -52,6 +52,10 @@ class LiveChat(Base):
     feedback: Mapped[Feedback | None] = mapped_column(str_enum(Feedback))
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(EncryptedText)
+    # The last place in the queue told to a patron on a push channel (Telegram, WeChat),
+    # and when: updates go out only when it changed, and not too often.
+    told_position: Mapped[int | None] = mapped_column(Integer)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     conversation: Mapped[Conversation] = relationship()
     staff: Mapped[StaffMember | None] = relationship()
@@ -99,3 +103,19 @@ class ConsoleSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     staff: Mapped[StaffMember] = relationship()
+
+
+class ServiceHoursOverride(Base):
+    """Service hours set in the console, over ``REFDESK_CONSOLE_SERVICE_HOURS``: a
+    weekday's hours (``weekday`` 0 = Monday, ``spans`` "08:00-12:00, 13:00-21:00" or ""
+    for closed), or a holiday (``day``), when the desk is closed."""
+
+    __tablename__ = "service_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weekday: Mapped[int | None] = mapped_column(Integer, unique=True)
+    day: Mapped[date | None] = mapped_column(Date, unique=True)
+    spans: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

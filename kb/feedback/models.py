@@ -22,6 +22,7 @@ class FeedbackKind(enum.StrEnum):
 class FeedbackStatus(enum.StrEnum):
     NEW = "new"
     SEEN = "seen"  # a librarian read it
+    HANDLED = "handled"  # a librarian dealt with it (and may have left a note)
 
 
 class Feedback(Base):
@@ -37,9 +38,15 @@ class Feedback(Base):
     )
     patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="SET NULL"))
     status: Mapped[FeedbackStatus] = mapped_column(
-        str_enum(FeedbackStatus), default=FeedbackStatus.NEW
+        str_enum(FeedbackStatus), default=FeedbackStatus.NEW, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Who read / handled it, when, and what was done (the note may name the patron).
+    seen_by: Mapped[str | None] = mapped_column(String(100))
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
 
     @property
     def reference(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import datetime
 from typing import Any
@@ -10,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kb.conversations.models import Conversation
+from kb.db import utcnow
 from kb.feedback.models import Feedback, FeedbackKind, FeedbackStatus
 
 MAX_TEXT = 4000
@@ -75,26 +78,65 @@ def leave_feedback(
     return row
 
 
+MAX_NOTE = 2000
+
+
+class FeedbackNotFound(FeedbackError):
+    pass
+
+
 def list_feedback(
     session: Session,
     *,
     kind: FeedbackKind | None = None,
+    status: FeedbackStatus | None = None,
     since: datetime | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
 ) -> list[Feedback]:
-    query = select(Feedback).order_by(Feedback.id.desc()).limit(limit)
+    query = select(Feedback).order_by(Feedback.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
     if kind is not None:
         query = query.where(Feedback.kind == kind)
+    if status is not None:
+        query = query.where(Feedback.status == status)
     if since is not None:
         query = query.where(Feedback.created_at >= since)
     return list(session.scalars(query))
 
 
-def mark_seen(session: Session, feedback_id: int) -> Feedback | None:
+def _get(session: Session, feedback_id: int) -> Feedback:
     row = session.get(Feedback, feedback_id)
-    if row is not None:
+    if row is None:
+        raise FeedbackNotFound(f"there is no feedback FB-{feedback_id:06d}")
+    return row
+
+
+def mark_seen(session: Session, feedback_id: int, staff: str | None = None) -> Feedback:
+    """Read by a librarian. Reading handled feedback again leaves it handled."""
+    row = _get(session, feedback_id)
+    if row.status == FeedbackStatus.NEW:
         row.status = FeedbackStatus.SEEN
-        session.flush()
+    if row.seen_at is None:
+        row.seen_by, row.seen_at = staff, utcnow()
+    session.flush()
+    return row
+
+
+def mark_handled(
+    session: Session, feedback_id: int, *, staff: str, note: str | None = None
+) -> Feedback:
+    """Dealt with; the note says what was done. Handling it again replaces the note."""
+    row = _get(session, feedback_id)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise FeedbackError(f"the note is longer than {MAX_NOTE} characters")
+    if row.seen_at is None:
+        row.seen_by, row.seen_at = staff, utcnow()
+    row.status = FeedbackStatus.HANDLED
+    row.handled_by, row.handled_at = staff, utcnow()
+    row.note = note or None
+    session.flush()
     return row
 
 
@@ -117,4 +159,33 @@ def as_dict(row: Feedback) -> dict[str, Any]:
         "conversation_id": row.conversation_id,
         "status": row.status.value,
         "created_at": row.created_at.isoformat(),
+        "seen_by": row.seen_by,
+        "seen_at": row.seen_at.isoformat() if row.seen_at else None,
+        "handled_by": row.handled_by,
+        "handled_at": row.handled_at.isoformat() if row.handled_at else None,
+        "note": row.note,
     }
+
+
+CSV_COLUMNS = [
+    "reference", "created_at", "kind", "status", "channel", "language", "text",
+    "seen_by", "seen_at", "handled_by", "handled_at", "note", "conversation_id",
+]  # fmt: skip
+
+
+def to_csv(rows: list[Feedback]) -> str:
+    """Spreadsheet-safe CSV: a cell a patron wrote that starts like a formula is quoted
+    with a leading apostrophe, so opening the export never runs it."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        data = as_dict(row)
+        writer.writerow({k: _cell(data[k]) for k in CSV_COLUMNS})
+    return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value

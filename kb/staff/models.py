@@ -26,6 +26,8 @@ class StaffMember(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     library_code: Mapped[str | None] = mapped_column(ForeignKey("libraries.code"), index=True)
     role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole), default=StaffRole.LIBRARIAN)
+    # The librarian's department, as the library names it ("参考咨询部", "Reference").
+    department: Mapped[str | None] = mapped_column(String(100))
     # The key's public half: finds the row without trying every hash.
     key_id: Mapped[str] = mapped_column(String(32), unique=True)
     # "scrypt$n$r$p$salt$hash" of the secret half; the key itself is never stored.

@@ -279,3 +279,25 @@ async def test_feedback_is_acknowledged_stored_and_counted(stack, chat) -> None:
     metrics = httpx.get(f"{stack.gateway_url}/metrics").text
     assert 'refdesk_feedback_total{kind="complaint"}' in metrics
     assert 'refdesk_feedback_total{kind="praise"}' in metrics
+
+
+async def test_feedback_written_with_the_trigger_is_kept_from_the_first_message(  # type: ignore[no-untyped-def]
+    stack, chat
+) -> None:
+    ack = await chat.say("投诉：三楼太吵了")
+    assert "已收到您的反馈" in texts(ack) and "很抱歉" in texts(ack), texts(ack)
+    assert "请写下您的意见" not in texts(ack)
+    ack = await chat.say("complaint: the wifi keeps dropping")
+    assert "recorded as FB-" in texts(ack) and "sorry" in texts(ack), texts(ack)
+    assert "Please write your feedback" not in texts(ack)
+    # The next message is a new question, not the feedback text the form would wait for.
+    hello = await chat.say("hello")
+    assert "FB-" not in texts(hello)
+
+    with stack.db() as session:
+        rows = list(session.scalars(select(Feedback).order_by(Feedback.id)))
+        noise = next(r for r in rows if r.text == "三楼太吵了")
+        wifi = next(r for r in rows if r.text == "the wifi keeps dropping")
+        assert noise.kind == wifi.kind == FeedbackKind.COMPLAINT
+        assert noise.conversation_id and noise.language == "zh" and wifi.language == "en"
+        assert not any(r.text == "hello" for r in rows)

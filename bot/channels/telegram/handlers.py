@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
+from bot import linking, texts
 from bot.channels.telegram import CHANNEL, MAX_TEXT, identities
 from bot.channels.telegram import texts as tg_texts
 from bot.channels.telegram.flood import GATE
@@ -288,6 +288,12 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     lang = await deps.db.run(identities.set_pushes, chat_id, True)
+    # t.me/<bot>?start=link123456 from the web chat: link this chat in one tap.
+    command = linking.parse_deep_link(context.args[0]) if context.args else None
+    if command is not None:
+        turn = await deps.router.handle_link(CHANNEL, chat_id, command, "/start link")
+        await send_replies(context, chat_id, turn.replies)
+        return
     await _say(context, chat_id, "start", lang)
 
 

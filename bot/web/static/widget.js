@@ -131,6 +131,15 @@
     }
     box.appendChild(el("span", "who", m.name ? (L[speaker] || speaker) + " " + m.name : (L[speaker] || speaker)));
     box.appendChild(el("div", "text", m.text || ""));
+    var link = m.custom && m.custom.link;
+    // Only our own t.me deep link (linking on Telegram) becomes a clickable link.
+    if (link && /^https:\/\/t\.me\/[A-Za-z0-9_]+\?start=link\d{6}$/.test(link.url)) {
+      var a = el("a", "deep-link", link.title || link.url);
+      a.href = link.url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      box.appendChild(a);
+    }
     if (m.buttons && m.buttons.length) {
       var row = el("div", "buttons");
       m.buttons.forEach(function (b) {

@@ -1,6 +1,6 @@
-"""E-mail alerts reach a real (local) SMTP server with List-Unsubscribe and
-List-Unsubscribe-Post: List-Unsubscribe=One-Click; a server that is down leaves the
-message queued for a retry."""
+"""E-mail alerts reach a real (local) SMTP server through the outbound worker's e-mail
+sender, with List-Unsubscribe and List-Unsubscribe-Post: List-Unsubscribe=One-Click; a
+server that is down leaves the message queued for a retry."""
 
 from __future__ import annotations
 
@@ -13,12 +13,22 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import Database
+from bot.outbound.email import EmailSender
+from bot.outbound.worker import Worker
 from kb.alerts.dispatch import queue_due
-from kb.alerts.mailer import deliver_queued
 from kb.outbound.models import OutboundMessage, OutboundStatus
-from kb.settings import get_settings
+from kb.settings import Settings, get_settings
 from tests.kb.alerts.conftest import bib, import_records, subscribe
 from tests.support.stack import free_port
+
+
+async def deliver_queued(settings: Settings) -> int:
+    """One pass of the outbound worker with only the e-mail sender: how many were sent."""
+    worker = Worker(settings, Database(settings.database_url), [EmailSender(settings)])
+    await worker.round()
+    await worker.drain()
+    return worker.counts["sent"]
 
 
 class Inbox:
@@ -85,5 +95,6 @@ async def test_a_server_that_is_down_leaves_the_alert_queued_for_later(
     session.expire_all()
     row = session.scalar(select(OutboundMessage).where(OutboundMessage.patron_id == sub.patron_id))
     assert row is not None and row.status == OutboundStatus.QUEUED and row.attempts == 1
+    assert row.not_before > row.created_at  # backed off
     assert row.last_error and row.last_error.startswith("email:")
     assert smtp.messages == []
