@@ -128,7 +128,11 @@ def test_english_word_forms_share_one_stemmed_lemma(make_component) -> None:
 
 def test_chinese_and_mixed_tokens_are_not_stemmed(make_component) -> None:
     tokens = tokenize(make_component, "续借books 三体")
-    assert [(t.text, t.lemma) for t in tokens] == [("续借", "续借"), ("books", "book"), ("三体", "三体")]
+    assert [(t.text, t.lemma) for t in tokens] == [
+        ("续借", "续借"),
+        ("books", "book"),
+        ("三体", "三体"),
+    ]
 
 
 def test_stemming_can_be_turned_off(make_component) -> None:
