@@ -37,7 +37,9 @@ class MixedScriptTokenizer(JiebaTokenizer):
     English words are stemmed in the lemma ("renewing", "renewed", "renews" ->
     "renew"; Snowball's English stemmer), so the featurizers see one feature for
     every form of a word, including forms the training data never had. Chinese
-    tokens are not changed. `stem_english: false` turns this off. Otherwise the
+    tokens are not changed. Off by default (`stem_english: true` in config.yml), so
+    a model trained before stemming existed keeps the lemmas it was trained on.
+    Otherwise the
     same configuration keys as JiebaTokenizer (`dictionary_path`,
     `intent_tokenization_flag`, `intent_split_symbol`, `token_pattern`,
     `prefix_separator_symbol`).
@@ -45,7 +47,7 @@ class MixedScriptTokenizer(JiebaTokenizer):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**JiebaTokenizer.get_default_config(), "stem_english": True}
+        return {**JiebaTokenizer.get_default_config(), "stem_english": False}
 
     @staticmethod
     def supported_languages() -> list[str] | None:
