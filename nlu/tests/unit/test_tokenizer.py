@@ -117,3 +117,28 @@ def test_token_pattern_from_config(make_component) -> None:
         ("e", 3, 4),
         ("book", 4, 8),
     ]
+
+
+STEMMED = {"stem_english": True}
+
+
+def test_english_word_forms_share_one_stemmed_lemma(make_component) -> None:
+    tokens = tokenize(make_component, "renewing renewed Renews RENEW", STEMMED)
+    assert {t.lemma for t in tokens} == {"renew"}
+    # The token text (what entities are cut from) stays as typed.
+    assert [t.text for t in tokens] == ["renewing", "renewed", "Renews", "RENEW"]
+
+
+def test_chinese_and_mixed_tokens_are_not_stemmed(make_component) -> None:
+    tokens = tokenize(make_component, "续借books 三体", STEMMED)
+    assert [(t.text, t.lemma) for t in tokens] == [
+        ("续借", "续借"),
+        ("books", "book"),
+        ("三体", "三体"),
+    ]
+
+
+def test_no_stemming_unless_configured(make_component) -> None:
+    # A model trained without stems must keep getting the lemmas it was trained on.
+    assert tokenize(make_component, "renewing")[0].lemma == "renewing"
+    assert tokenize(make_component, "renewing", {"stem_english": False})[0].lemma == "renewing"
