@@ -22,6 +22,7 @@ from bot.engine_client import EngineReply
 from bot.metrics import Metrics
 from bot.router import Router
 from kb.language import detect_language
+from kb.privacy import notice
 from kb.settings import Settings
 from tests.fixtures.fake_telegram import FakeTelegram
 
@@ -96,13 +97,23 @@ class Harness:
         return await until(predicate, timeout)
 
     async def replies(self, chat_id: int, count: int = 1, timeout: float = 10) -> list[str]:
-        """The texts of the first ``count`` messages the bot sent to the chat."""
-        calls = await self.until(lambda: len(self.fake.sent(chat_id)) >= count, timeout)
-        assert calls
-        return [c.params["text"] for c in self.fake.sent(chat_id)]
+        """The texts of the first ``count`` messages the bot sent to the chat, without the
+        privacy notice of the first contact (tests/channels/test_telegram_privacy_notice.py
+        checks that one)."""
+
+        def sent() -> list[str]:
+            texts = [c.params["text"] for c in self.fake.sent(chat_id)]
+            return [t for t in texts if t not in PRIVACY_NOTICES]
+
+        texts = await self.until(lambda: len(sent()) >= count and sent(), timeout)
+        assert texts
+        return list(texts)
 
     async def settle(self, seconds: float = 0.6) -> None:
         await asyncio.sleep(seconds)
+
+
+PRIVACY_NOTICES = {notice.text(language) for language in ("zh", "en", None)}
 
 
 async def until(predicate: Any, timeout: float = 10) -> Any:

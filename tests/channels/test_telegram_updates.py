@@ -11,6 +11,7 @@ from bot.channels.telegram import texts as tg_texts
 from kb.conversations import find_conversation, recent_messages
 from kb.patrons import identity_for
 from kb.patrons.models import ChannelIdentity
+from kb.privacy import notice
 from tests.channels.conftest import LONG_PAYLOAD, Harness
 
 
@@ -152,7 +153,7 @@ async def test_groups_answer_only_mentions_and_replies(telegram: Harness) -> Non
     other = fake.group_message(group, "x")["message"]
     fake.group_message(group, "I agree", reply_to=other)
     await telegram.settle(1.0)
-    assert len(fake.sent(group)) == 2
+    assert len(await telegram.replies(group, 2)) == 2  # the notice aside, nothing new
 
 
 async def test_a_429_is_honoured_before_sending_again(telegram: Harness) -> None:
@@ -192,3 +193,16 @@ async def test_group_messages_are_kept_in_one_group_conversation(telegram: Harne
 
     assert telegram.db.run_sync(count) == 1
     assert json.dumps(fake.sent(group)[0].params["chat_id"]) == str(group)
+
+
+async def test_the_privacy_notice_follows_the_first_answer_once(telegram: Harness) -> None:
+    def all_sent() -> list[str]:
+        return [c.params["text"] for c in telegram.fake.sent(1009)]
+
+    telegram.fake.message(1009, "hello there")
+    await telegram.until(lambda: len(all_sent()) >= 2)
+    assert all_sent() == ["Hello! How can I help?", notice.text("en")]
+    telegram.fake.message(1009, "hello again")
+    await telegram.replies(1009, 2)
+    await telegram.settle()
+    assert all_sent().count(notice.text("en")) == 1
