@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.common import in_db, reply_language, say
+from actions.personalisation import remember_search
 from kb.catalog.federated import configured_sources, federated_search
 from kb.catalog.models import HoldingStatus, Record, RecordFormat
 from kb.catalog.search import (
@@ -208,6 +209,7 @@ class ActionSearchCatalog(Action):
         if plan is None:
             # Nothing to search for yet: the form asks what, then this action runs again.
             return [SlotSet("search_query", None), FollowupAction("search_form")]
+        await remember_search(tracker.sender_id, plan.text)  # only with the patron's yes
         return await show_results(dispatcher, language, plan, page=1)
 
 
