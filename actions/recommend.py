@@ -29,7 +29,7 @@ from kb.personalisation.history import PatronHistory, patron_history
 CANDIDATES = 20
 PICKS = 4
 HISTORY_MATCHES = 50  # how deep each history term is looked up among the catalog
-HISTORY_BONUS = 12  # a match with the patron's history outranks availability alone
+HISTORY_BONUS = CANDIDATES  # a match with their history outranks any non-match of their language
 LIBRARIAN = ("联系馆员", "Talk to a librarian", "/human_handoff")
 
 
