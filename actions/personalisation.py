@@ -76,7 +76,6 @@ class ActionPersonaliseRecommendations(Action):
                 dispatcher,
                 language,
                 "好的，推荐只根据您说的主题，不使用您的订阅和检索记录。",
-                "OK: suggestions use only the topic you name, never your alert topics or "
-                "searches.",
+                "OK: suggestions use only the topic you name, never your alert topics or searches.",
             )
         return [SlotSet("consent", None), SlotSet("personalisation_offered", True)]
