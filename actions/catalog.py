@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.common import in_db, reply_language, say
+from actions.personalisation import remember_search
 from kb.catalog.federated import configured_sources, federated_search
 from kb.catalog.models import HoldingStatus, Record, RecordFormat
 from kb.catalog.search import (
@@ -93,6 +94,15 @@ class SearchPlan:
 
     def label(self) -> str:
         return self.text
+
+    def words(self) -> str:
+        """What was searched for, without request filler ("有没有…的书", "find books on")."""
+        first = self.queries[0]
+        parsed = first if isinstance(first, ParsedQuery) else parse_query(first)
+        if parsed.only_filler:
+            return ""
+        found = " ".join(filter(None, (parsed.title, parsed.author, parsed.keywords)))
+        return found or self.text
 
 
 def _meaningful(value: str | None) -> str | None:
@@ -208,6 +218,7 @@ class ActionSearchCatalog(Action):
         if plan is None:
             # Nothing to search for yet: the form asks what, then this action runs again.
             return [SlotSet("search_query", None), FollowupAction("search_form")]
+        await remember_search(tracker.sender_id, plan.words())  # only with the patron's yes
         return await show_results(dispatcher, language, plan, page=1)
 
 

@@ -2,9 +2,10 @@
 
 Candidates are the catalog's best matches for the topic (or, for "books like
 《X》", for X's subjects); among them items on the shelf now and items in the
-patron's language come first, and each pick says briefly why. Refdesk has no
-consent setting for using a patron's past searches yet, so only the topic is
-used, and the reply says so.
+patron's language come first, and each pick says briefly why. Only with the
+patron's personalisation consent (kb.personalisation) are candidates that match
+their alert topics or recent catalog searches ranked higher, saying so; without it
+nothing about the patron is used, and the reply says the picks are by topic only.
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ from actions.catalog import first_entity, search_payload
 from actions.common import in_db, reply_language, say
 from kb.catalog.search import ParsedQuery, parse_query, search
 from kb.catalog.search.results import SearchHit
+from kb.patrons.service import patron_for_sender
+from kb.personalisation import consent as personalisation
+from kb.personalisation.history import PatronHistory, patron_history
 
 CANDIDATES = 20
 PICKS = 4
+HISTORY_MATCHES = 50  # how deep each history term is looked up among the catalog
+HISTORY_BONUS = CANDIDATES  # a match with their history outranks any non-match of their language
 LIBRARIAN = ("联系馆员", "Talk to a librarian", "/human_handoff")
 
 
@@ -40,6 +46,7 @@ class Recommendation:
     topic: str
     like: str | None  # the title the patron compared with, when found
     picks: list[Pick]
+    personalised: bool = False  # the patron's history was used (with consent)
 
 
 def _subject_match(hit: SearchHit, topic: str) -> str | None:
@@ -85,7 +92,36 @@ def _candidates(
     return []
 
 
-def recommend(session: Session, topic: str, like: str | None, language: str) -> Recommendation:
+def _history_reasons(
+    session: Session, history: PatronHistory, topic: str, hits: list[SearchHit]
+) -> dict[int, tuple[str, str]]:
+    """For candidates matching a subscribed topic or a recent search: why, in zh and en.
+
+    Each term is looked up with the catalog's own search so Chinese and English match
+    as they do for the patron; the topic asked for itself says nothing new."""
+    wanted = {h.record.id for h in hits}
+    terms = [(t, "topic") for t in history.topics] + [(q, "search") for q in history.searches]
+    reasons: dict[int, tuple[str, str]] = {}
+    for term, kind in terms:
+        if term.casefold() == topic.casefold() or not wanted - reasons.keys():
+            continue
+        for hit in search(session, term, page_size=HISTORY_MATCHES).hits:
+            if hit.record.id in wanted and hit.record.id not in reasons:
+                reasons[hit.record.id] = (
+                    (f"因为您订阅了“{term}”", f"because you subscribed to “{term}”")
+                    if kind == "topic"
+                    else (f"因为您检索过“{term}”", f"because you searched for “{term}”")
+                )
+    return reasons
+
+
+def recommend(
+    session: Session,
+    topic: str,
+    like: str | None,
+    language: str,
+    history: PatronHistory | None = None,
+) -> Recommendation:
     queries: list[ParsedQuery | str] = [topic] if topic else []
     exclude: set[int] = set()
     found_like = None
@@ -105,6 +141,7 @@ def recommend(session: Session, topic: str, like: str | None, language: str) -> 
             queries = similar + queries
             topic = topic or (record.subjects[0] if record.subjects else "")
     hits = _candidates(session, queries, exclude)
+    personal = _history_reasons(session, history, topic, hits) if history else {}
     scored = []
     for rank, hit in enumerate(hits):
         score = CANDIDATES - rank
@@ -112,15 +149,42 @@ def recommend(session: Session, topic: str, like: str | None, language: str) -> 
             score += 8
         if hit.record.language == language:
             score += 6
+        if hit.record.id in personal:
+            score += HISTORY_BONUS
         scored.append((score, -rank, hit))
     scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
-    picks = [
-        Pick(
-            h.record.title, h.record.authors, h.record.year, _why(h, topic or like or "", language)
-        )
-        for _, _, h in scored[:PICKS]
-    ]
-    return Recommendation(topic, found_like, picks)
+    picks = []
+    for _, _, h in scored[:PICKS]:
+        why = _why(h, topic or like or "", language)
+        if h.record.id in personal:
+            why.insert(0, personal[h.record.id])
+        picks.append(Pick(h.record.title, h.record.authors, h.record.year, why))
+    return Recommendation(topic, found_like, picks, personalised=history is not None)
+
+
+@dataclass(frozen=True)
+class PatronState:
+    known: bool  # the conversation belongs to a patron refdesk knows
+    decided: bool  # they said yes or no to personalisation
+    history: PatronHistory | None  # only with their consent
+
+
+def patron_state(session: Session, sender: str) -> PatronState:
+    patron = patron_for_sender(session, sender)
+    if patron is None:
+        return PatronState(known=False, decided=False, history=None)
+    return PatronState(
+        known=True,
+        decided=personalisation.has_decided(session, patron.id),
+        history=patron_history(session, patron.id),
+    )
+
+
+def _recommend_for(
+    session: Session, sender: str, topic: str, like: str | None, language: str
+) -> tuple[Recommendation, PatronState]:
+    state = patron_state(session, sender)
+    return recommend(session, topic, like, language, state.history), state
 
 
 def _topic(tracker: Tracker) -> tuple[str, str | None]:
@@ -145,7 +209,7 @@ class ActionRecommendBooks(Action):
         topic, like = _topic(tracker)
         if not topic and not like:
             return [SlotSet("recommend_topic", None), FollowupAction("recommend_form")]
-        result = await in_db(recommend, topic, like, language)
+        result, state = await in_db(_recommend_for, tracker.sender_id, topic, like, language)
         label = topic or like or ""
         if not result.picks:
             say(
@@ -178,11 +242,19 @@ class ActionRecommendBooks(Action):
             sep = "；" if language == "zh" else "; "
             why = sep.join(zh if language == "zh" else en for zh, en in pick.why)
             lines.append(("   推荐理由：" if language == "zh" else "   Why: ") + why)
-        lines.append(
-            "（只根据您说的主题挑选，没有使用您过去的检索记录。）"
-            if language == "zh"
-            else "(Picked from the topic you named only; your past searches were not used.)"
-        )
+        if result.personalised:
+            lines.append(
+                "（结合了您订阅的主题和检索记录。说“别用我的记录推荐”即可停止并删除检索记录。）"
+                if language == "zh"
+                else "(Blended with your alert topics and past searches. Say “stop using my "
+                "history” to stop and delete the searches kept.)"
+            )
+        else:
+            lines.append(
+                "（只根据您说的主题挑选，没有使用您过去的检索记录。）"
+                if language == "zh"
+                else "(Picked from the topic you named only; your past searches were not used.)"
+            )
         say(
             dispatcher,
             language,
@@ -190,4 +262,26 @@ class ActionRecommendBooks(Action):
             "\n".join(lines),
             buttons=[("在馆藏中查看更多", "See more in the catalog", search_payload(label))],
         )
-        return [SlotSet("recommend_topic", None)]
+        events: list[dict[str, Any]] = [SlotSet("recommend_topic", None)]
+        if state.known and not state.decided and not tracker.get_slot("personalisation_offered"):
+            offer_personalisation(dispatcher, language)
+            events.append(SlotSet("personalisation_offered", True))
+        return events
+
+
+def offer_personalisation(dispatcher: CollectingDispatcher, language: str) -> None:
+    """Asked once per conversation, until the patron says yes or no."""
+    say(
+        dispatcher,
+        language,
+        personalisation.WORDING["zh"],
+        personalisation.WORDING["en"],
+        buttons=[
+            (
+                "好，用我的记录",
+                "Yes, use my history",
+                '/personalise_recommendations{"consent": "yes"}',
+            ),
+            ("不用了", "No, thanks", '/personalise_recommendations{"consent": "no"}'),
+        ],
+    )

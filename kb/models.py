@@ -37,6 +37,7 @@ from kb.inbound.models import SeenDelivery
 from kb.outbound.models import OutboundMessage
 from kb.patrons.link_models import LinkCode, LinkFailure
 from kb.patrons.models import ChannelIdentity, Patron
+from kb.personalisation.models import PastSearch
 from kb.privacy.models import ConsentEvent, DataExport, Erasure, RetentionRun
 from kb.questions.models import ReferenceQuestion
 from kb.staff.audit import StaffAccess
@@ -50,6 +51,7 @@ __all__ = [
     "AlertItem",
     "AlertLease",
     "ConsentEvent",
+    "PastSearch",
     "DataExport",
     "Erasure",
     "RetentionRun",

@@ -254,6 +254,11 @@ class Settings(BaseSettings):
     privacy_closed_ticket_days: int = Field(
         365, description="closed delivery tickets older than this lose their personal data"
     )
+    privacy_search_history_days: int = Field(
+        90,
+        description="catalog searches kept for personalised suggestions (only with the "
+        "patron's consent) older than this are deleted by the retention job",
+    )
     privacy_export_hours: int = Field(
         24, description="hours a patron's data-export download link stays valid (used once)"
     )

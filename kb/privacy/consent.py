@@ -13,6 +13,8 @@ from kb.privacy.models import ConsentEvent
 
 PROCESSING = "processing"  # the privacy notice was shown on first contact
 ENGAGEMENT = "engagement"  # counting clicks on alert links (kb.alerts.consent)
+# using alert topics and past catalog searches for suggestions (kb.personalisation.consent)
+PERSONALISATION = "personalisation"
 
 
 def latest(session: Session, patron_id: int, purpose: str) -> ConsentEvent | None:

@@ -25,6 +25,7 @@ from kb.delivery.models import DeliveryRequest
 from kb.feedback.models import Feedback
 from kb.ils.models import IlsAccountEvent
 from kb.patrons.models import Patron
+from kb.personalisation import history
 from kb.privacy import consent
 from kb.privacy.models import DataExport
 from kb.questions.models import ReferenceQuestion
@@ -125,6 +126,10 @@ def assemble(session: Session, patron_id: int) -> dict[str, Any]:
             for e in consent.history(session, patron_id)
         ],
         "alert_subscription": _subscription(session, patron_id),
+        "past_searches_for_suggestions": [
+            {"query": p.query, "searched_at": _iso(p.searched_at)}
+            for p in history.searches(session, patron_id)
+        ],
         "delivery_tickets": [_ticket(t) for t in tickets],
         "staff_access_to_my_tickets": _staff_access(session, [t.ticket for t in tickets]),
         "conversations": [_conversation(session, c) for c in conversations],

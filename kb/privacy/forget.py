@@ -1,7 +1,8 @@
 """Forgetting a patron (the right to erasure), on their request in the chat or by staff.
 
 Erased: contact data, linked channel identities, transcripts, questions, feedback,
-alert subscriptions and clicks, queued messages, consents and exports, library-account
+alert subscriptions and clicks, past searches kept for suggestions, queued messages,
+consents and exports, library-account
 audit events of their conversations. Open delivery tickets are cancelled; all their
 tickets stay for the delivery statistics but lose the patron link and contact fields.
 What remains is one :class:`Erasure` row: when, from where, how much; no identity.
@@ -30,6 +31,7 @@ from kb.delivery.transitions import TABLE
 from kb.feedback.models import Feedback
 from kb.ils.models import IlsAccountEvent
 from kb.patrons.models import ChannelIdentity, Patron
+from kb.personalisation import history
 from kb.privacy.models import Erasure
 
 log = logging.getLogger("refdesk.privacy")
@@ -61,6 +63,7 @@ def forget_patron(session: Session, patron_id: int, *, source: str) -> Forgotten
             .where(Conversation.patron_id == patron_id)
         )
         or 0,
+        "past_searches": history.count_searches(session, patron_id),
     }
 
     tickets = list(
@@ -92,7 +95,8 @@ def forget_patron(session: Session, patron_id: int, *, source: str) -> Forgotten
         )
     session.flush()
     # Everything else hangs off the patron row and goes with it (ON DELETE CASCADE):
-    # identities, conversations and messages, questions, subscriptions, consents, exports.
+    # identities, conversations and messages, questions, subscriptions, consents, exports,
+    # past searches.
     session.expunge_all()
     session.execute(delete(Patron).where(Patron.id == patron_id))
     session.add(Erasure(erased_at=now, source=source[:32], counts=counts))

@@ -16,7 +16,8 @@ class ConsentEvent(Base):
 
     Purposes: ``processing`` (the privacy notice was shown: the conversation is
     processed to answer the patron), ``engagement`` (counting clicks on alert links,
-    a separate opt-in). Never assumed: no row means no consent.
+    a separate opt-in), ``personalisation`` (alert topics and past searches used for
+    reading suggestions, a separate opt-in). Never assumed: no row means no consent.
     """
 
     __tablename__ = "privacy_consents"

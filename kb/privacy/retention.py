@@ -2,8 +2,9 @@
 
 Each run deletes transcript lines older than ``privacy_transcript_days`` (in the app
 database and in the engine's tracker store), anonymises delivery tickets closed more
-than ``privacy_closed_ticket_days`` ago (patron link, contact fields, notes) and drops
-expired export links. It only ever touches what is past its limit and not yet done,
+than ``privacy_closed_ticket_days`` ago (patron link, contact fields, notes), deletes
+past catalog searches kept for suggestions older than ``privacy_search_history_days``
+and drops expired export links. It only ever touches what is past its limit and not yet done,
 so running it twice changes nothing the second time. Every run, dry or not, is a
 :class:`RetentionRun` row and a log line.
 """
@@ -23,6 +24,7 @@ from kb.conversations.models import Message
 from kb.db import utcnow
 from kb.delivery.models import DeliveryRequest
 from kb.delivery.states import TERMINAL
+from kb.personalisation import history
 from kb.privacy.forget import anonymise_ticket
 from kb.privacy.models import DataExport, RetentionRun
 from kb.settings import Settings
@@ -34,10 +36,15 @@ log = logging.getLogger("refdesk.privacy")
 class Limits:
     transcript_days: int
     closed_ticket_days: int
+    search_history_days: int = 90
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
-        return cls(settings.privacy_transcript_days, settings.privacy_closed_ticket_days)
+        return cls(
+            settings.privacy_transcript_days,
+            settings.privacy_closed_ticket_days,
+            settings.privacy_search_history_days,
+        )
 
 
 def run(
@@ -55,6 +62,7 @@ def run(
         limits={
             "transcript_days": limits.transcript_days,
             "closed_ticket_days": limits.closed_ticket_days,
+            "search_history_days": limits.search_history_days,
         },
     )
     transcript_cutoff = now - timedelta(days=limits.transcript_days)
@@ -63,6 +71,9 @@ def run(
         "transcript_lines": _transcripts(session, transcript_cutoff, dry_run),
         "tickets_anonymised": _tickets(session, ticket_cutoff, dry_run),
         "expired_exports": _exports(session, now, dry_run),
+        "past_searches": history.purge_older_than(
+            session, now - timedelta(days=limits.search_history_days), dry_run=dry_run
+        ),
     }
     if tracker_store_url:
         counts["engine_events"] = engine_tracker.delete_older_than(

@@ -262,7 +262,12 @@ def test_retention_with_frozen_time_is_idempotent_and_logged(session, backend):
             session, patron.id, 2, Status.CANCELLED, closed_at=T0 + timedelta(days=200)
         )
         dry = retention.run(session, limits, dry_run=True)
-        assert dry.counts == {"transcript_lines": 2, "tickets_anonymised": 0, "expired_exports": 1}
+        assert dry.counts == {
+            "transcript_lines": 2,
+            "tickets_anonymised": 0,
+            "expired_exports": 1,
+            "past_searches": 0,
+        }
         assert session.scalar(select(func.count(Message.id))) == 3  # dry run changed nothing
         first = retention.run(session, limits)
         assert first.counts == dry.counts
@@ -286,8 +291,13 @@ def test_retention_with_frozen_time_is_idempotent_and_logged(session, backend):
             "transcript_lines": 0,
             "tickets_anonymised": 0,
             "expired_exports": 0,
+            "past_searches": 0,
         }
     runs = session.scalars(select(RetentionRun).order_by(RetentionRun.id)).all()
     assert [r.dry_run for r in runs] == [True, False, False, False, False, False]
-    assert runs[1].limits == {"transcript_days": 180, "closed_ticket_days": 365}
+    assert runs[1].limits == {
+        "transcript_days": 180,
+        "closed_ticket_days": 365,
+        "search_history_days": 90,
+    }
     assert runs[1].started_at == T0 + timedelta(days=200)
