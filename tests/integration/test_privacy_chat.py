@@ -57,6 +57,7 @@ def _notices(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("language", ["zh", "en"])
 async def test_notice_export_and_forget(stack, chat: ChatClient, language: str) -> None:  # type: ignore[no-untyped-def]
     case = CASES[language]
+    chat.notices_as_replies = True
     first = await chat.say(case["hello"])
     notice = _notices(first)
     assert len(notice) == 1 and case["notice"] in notice[0]["text"], first

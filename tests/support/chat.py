@@ -21,6 +21,10 @@ class ChatClient:
     # Outbound pushes (frames with "push") arrive whenever they are sent, also in the
     # middle of a turn; they are kept here instead of counting as the turn's replies.
     pushes: list[dict[str, Any]] = field(default_factory=list)
+    # The privacy notice of the first contact follows that turn's answer; it is kept
+    # here, not among the replies, unless a test about the notice asks for it.
+    privacy_notices: list[dict[str, Any]] = field(default_factory=list)
+    notices_as_replies: bool = False
     ws: Any = None
 
     async def connect(self) -> ChatClient:
@@ -51,6 +55,9 @@ class ChatClient:
                 continue
             if got["type"] == "typing" and not got["on"]:
                 return replies
+            if got.get("code") == "privacy_notice" and not self.notices_as_replies:
+                self.privacy_notices.append(got)
+                continue
             if got["type"] in ("message", "notice", "error") and got.get("speaker") != "patron":
                 replies.append(got)
                 if got["type"] == "error":
