@@ -194,7 +194,7 @@ def test_an_admin_adds_a_librarian_and_a_holiday_in_the_browser(gateways: Gatewa
         page.get_by_role("link", name="服务时间").click()
         holiday = page.locator("#new-holiday")
         holiday.get_by_label("日期").fill("2027-01-01")
-        holiday.get_by_label("处理说明").fill("元旦")
+        holiday.get_by_label("备注").fill("元旦")
         holiday.get_by_role("button", name="添加闭馆日").click()
         expect(page.locator("#holiday-2027-01-01")).to_contain_text("元旦")
         page.get_by_label("星期六").fill("09:00-17:00")
