@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from kb.conversations import Message, Speaker
 from kb.db import session_scope
+from kb.privacy import notice
 from tests.fixtures.wechat_client import (
     WeChatSimulator,
     message_xml,
@@ -49,6 +50,14 @@ def test_text_message_is_answered_in_the_http_response(gateway, safe):
     if safe:
         assert b"echo" not in delivery.body  # the reply itself is encrypted
     assert gateway.engine.calls == ["hello library"]
+
+
+def test_the_first_reply_carries_the_privacy_notice_once(gateway):
+    sim = gateway.simulator()
+    first = sim.text(OPENID, "hello library")
+    assert first.full_text == "echo: hello library\n\n" + notice.text("en")
+    again = sim.text(OPENID, "hello again")
+    assert again.full_text == "echo: hello again"
 
 
 def test_transcript_keeps_wechat_messages(gateway, db_url):
