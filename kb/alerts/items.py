@@ -71,9 +71,17 @@ def _cursor(session: Session, name: str) -> AlertCursor:
     return cursor
 
 
+# What an item is made of; read as plain rows, not ORM objects (imports make thousands).
+_RECORD_FIELDS = (
+    Record.id, Record.title, Record.subtitle, Record.subjects, Record.clc, Record.authors,
+    Record.summary, Record.publisher, Record.year, Record.links,
+)  # fmt: skip
+
+
 def _record_row(
-    vocab: Vocabulary, record: Record, kind: ItemKind, key: str, library: str | None = None
+    vocab: Vocabulary, record: Any, kind: ItemKind, key: str, library: str | None = None
 ) -> dict[str, Any]:
+    """``record``: a Record or a row of ``_RECORD_FIELDS``."""
     subjects = list(record.subjects or [])
     title = record.title + (f"：{record.subtitle}" if record.subtitle else "")
     codes, words = tag(
@@ -110,8 +118,11 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     made = 0
     while True:
         cursor = _cursor(session, "catalog:records")
-        records = session.scalars(
-            select(Record).where(Record.id > cursor.position).order_by(Record.id).limit(SCAN_BATCH)
+        records = session.execute(
+            select(*_RECORD_FIELDS)
+            .where(Record.id > cursor.position)
+            .order_by(Record.id)
+            .limit(SCAN_BATCH)
         ).all()
         if not records:
             session.commit()
@@ -148,7 +159,6 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
         for _, record_id, library, created in found:
             wanted.setdefault((record_id, library), created)
         record_ids = {rid for rid, _ in wanted}
-        by_id = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
         announced = {
             record_id: set(libraries or ())
             for record_id, libraries in session.execute(
@@ -156,6 +166,11 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
                     AlertItem.kind == ItemKind.RECORD, AlertItem.record_id.in_(record_ids)
                 )
             )
+        }
+        # Only records with copies to announce are read (after an import, usually none).
+        news = {rid for rid, library in wanted if library not in announced.get(rid, {library})}
+        by_id = {
+            r.id: r for r in session.execute(select(*_RECORD_FIELDS).where(Record.id.in_(news)))
         }
         rows = []
         for (record_id, library), _created in wanted.items():
