@@ -35,11 +35,9 @@ def tag(
     text: str = "",
 ) -> tuple[list[str], list[str]]:
     """(vocabulary classes, terms) of an item."""
-    codes = set(vocab.ancestors(clc))
+    codes = set(vocab.classes_of(clc))
     for phrase in [*subjects, title]:
-        found, _ = vocab.find(phrase or "")
-        for code in found:
-            codes |= vocab.covering(code)
+        codes |= vocab.classes_named(phrase or "")
     words = terms(" ".join([title, *subjects, text]))
     return sorted(codes), sorted(words)[:MAX_TERMS]
 

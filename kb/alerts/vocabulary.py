@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -68,6 +69,9 @@ class Vocabulary:
         self._by_start: dict[str, list[int]] = {}
         for index, (phrase, _) in enumerate(self._phrases):
             self._by_start.setdefault(phrase[:2], []).append(index)
+        # Subjects and class numbers repeat across a catalog: each is tagged once.
+        self._named: dict[str, frozenset[str]] = {}
+        self._under: dict[str | None, frozenset[str]] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Vocabulary:
@@ -96,6 +100,23 @@ class Vocabulary:
             for end in range(1, len(code) + 1):
                 if code[:end] in self.topics:
                     found.add(code[:end])
+        return found
+
+    def classes_of(self, clc: str | None) -> frozenset[str]:
+        """``ancestors``, remembered per class number."""
+        found = self._under.get(clc)
+        if found is None:
+            found = _remember(self._under, clc, frozenset(self.ancestors(clc)))
+        return found
+
+    def classes_named(self, text: str) -> frozenset[str]:
+        """The classes ``find`` sees in ``text`` with their broader classes, remembered
+        per text."""
+        found = self._named.get(text)
+        if found is None:
+            codes, _ = self.find(text)
+            covered = frozenset(c for code in codes for c in self.covering(code))
+            found = _remember(self._named, text, covered)
         return found
 
     def covering(self, code: str) -> set[str]:
@@ -153,6 +174,16 @@ class Vocabulary:
                 if key and key not in result.keywords:
                     result.keywords.append(key)
         return result
+
+
+_REMEMBERED = 100_000
+
+
+def _remember(cache: dict[Any, frozenset[str]], key: Any, value: frozenset[str]) -> frozenset[str]:
+    if len(cache) >= _REMEMBERED:  # bounded: a long import must not grow it forever
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _pattern(phrase: str) -> re.Pattern[str] | None:
