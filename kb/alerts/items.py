@@ -143,7 +143,7 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     while True:
         cursor = _cursor(session, "catalog:holdings")
         found = session.execute(
-            select(Holding.id, Holding.record_id, Holding.library_code, Holding.created_at)
+            select(Holding.id, Holding.record_id, Holding.library_code)
             .where(Holding.id > cursor.position)
             .order_by(Holding.id)
             .limit(SCAN_BATCH)
@@ -153,9 +153,7 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
             break
         # Copies that came with their record are announced by the record's item; copies
         # of a record the catalog already had are news ("now also at PKU").
-        wanted: dict[tuple[int, str], datetime] = {}
-        for _, record_id, library, created in found:
-            wanted.setdefault((record_id, library), created)
+        wanted = dict.fromkeys((record_id, library) for _, record_id, library in found)
         record_ids = {rid for rid, _ in wanted}
         announced = {
             record_id: set(libraries or ())
@@ -171,7 +169,7 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
             r.id: r for r in session.execute(select(*_RECORD_FIELDS).where(Record.id.in_(news)))
         }
         rows = []
-        for (record_id, library), _created in wanted.items():
+        for record_id, library in wanted:
             record = by_id.get(record_id)
             if record is None or library in announced.get(record_id, {library}):
                 # Gone, announced with its record, or a record from before alerts began
