@@ -35,11 +35,9 @@ def tag(
     text: str = "",
 ) -> tuple[list[str], list[str]]:
     """(vocabulary classes, terms) of an item."""
-    codes = set(vocab.ancestors(clc))
+    codes = set(vocab.classes_of(clc))
     for phrase in [*subjects, title]:
-        found, _ = vocab.find(phrase or "")
-        for code in found:
-            codes |= vocab.covering(code)
+        codes |= vocab.classes_named(phrase or "")
     words = terms(" ".join([title, *subjects, text]))
     return sorted(codes), sorted(words)[:MAX_TERMS]
 
@@ -71,9 +69,17 @@ def _cursor(session: Session, name: str) -> AlertCursor:
     return cursor
 
 
+# What an item is made of; read as plain rows, not ORM objects (imports make thousands).
+_RECORD_FIELDS = (
+    Record.id, Record.title, Record.subtitle, Record.subjects, Record.clc, Record.authors,
+    Record.summary, Record.publisher, Record.year, Record.links,
+)  # fmt: skip
+
+
 def _record_row(
-    vocab: Vocabulary, record: Record, kind: ItemKind, key: str, library: str | None = None
+    vocab: Vocabulary, record: Any, kind: ItemKind, key: str, library: str | None = None
 ) -> dict[str, Any]:
+    """``record``: a Record or a row of ``_RECORD_FIELDS``."""
     subjects = list(record.subjects or [])
     title = record.title + (f"：{record.subtitle}" if record.subtitle else "")
     codes, words = tag(
@@ -110,8 +116,11 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     made = 0
     while True:
         cursor = _cursor(session, "catalog:records")
-        records = session.scalars(
-            select(Record).where(Record.id > cursor.position).order_by(Record.id).limit(SCAN_BATCH)
+        records = session.execute(
+            select(*_RECORD_FIELDS)
+            .where(Record.id > cursor.position)
+            .order_by(Record.id)
+            .limit(SCAN_BATCH)
         ).all()
         if not records:
             session.commit()
@@ -134,7 +143,7 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     while True:
         cursor = _cursor(session, "catalog:holdings")
         found = session.execute(
-            select(Holding.id, Holding.record_id, Holding.library_code, Holding.created_at)
+            select(Holding.id, Holding.record_id, Holding.library_code)
             .where(Holding.id > cursor.position)
             .order_by(Holding.id)
             .limit(SCAN_BATCH)
@@ -144,11 +153,8 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
             break
         # Copies that came with their record are announced by the record's item; copies
         # of a record the catalog already had are news ("now also at PKU").
-        wanted: dict[tuple[int, str], datetime] = {}
-        for _, record_id, library, created in found:
-            wanted.setdefault((record_id, library), created)
+        wanted = dict.fromkeys((record_id, library) for _, record_id, library in found)
         record_ids = {rid for rid, _ in wanted}
-        by_id = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
         announced = {
             record_id: set(libraries or ())
             for record_id, libraries in session.execute(
@@ -157,8 +163,13 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
                 )
             )
         }
+        # Only records with copies to announce are read (after an import, usually none).
+        news = {rid for rid, library in wanted if library not in announced.get(rid, {library})}
+        by_id = {
+            r.id: r for r in session.execute(select(*_RECORD_FIELDS).where(Record.id.in_(news)))
+        }
         rows = []
-        for (record_id, library), _created in wanted.items():
+        for record_id, library in wanted:
             record = by_id.get(record_id)
             if record is None or library in announced.get(record_id, {library}):
                 # Gone, announced with its record, or a record from before alerts began

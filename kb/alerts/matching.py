@@ -15,8 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,8 @@ from kb.db import is_sqlite, utcnow
 from kb.settings import get_settings
 
 BATCH = 500
+# What matching reads of an item (``deliveries_for`` takes an AlertItem or such a row).
+_ITEM_FIELDS = (AlertItem.id, AlertItem.kind, AlertItem.audience, AlertItem.topics, AlertItem.terms)
 
 
 @dataclass(frozen=True)
@@ -114,14 +117,14 @@ def build_index(session: Session) -> TopicIndex:
     return index
 
 
-def item_topics(item: AlertItem) -> tuple[list[str], list[str]]:
+def item_topics(item: Any) -> tuple[list[str], list[str]]:
     """Announcements go to their audience only; other items by their tags."""
     if item.kind == ItemKind.ANNOUNCEMENT and item.audience:
         return list(item.audience.get("topics") or []), list(item.audience.get("keywords") or [])
     return list(item.topics or []), list(item.terms or [])
 
 
-def deliveries_for(index: TopicIndex, item: AlertItem, now: datetime) -> list[dict[str, object]]:
+def deliveries_for(index: TopicIndex, item: Any, now: datetime) -> list[dict[str, object]]:
     settings = get_settings()
     topics, words = item_topics(item)
     if item.kind == ItemKind.ANNOUNCEMENT and item.audience:
@@ -178,8 +181,9 @@ def match_pending(session: Session, *, now: datetime | None = None, batch: int =
     written = 0
     while True:
         moment = now or utcnow()
-        items = session.scalars(
-            select(AlertItem)
+        # Plain rows and one UPDATE per batch: an import matches thousands of items.
+        items = session.execute(
+            select(*_ITEM_FIELDS)
             .where(AlertItem.matched_at.is_(None), AlertItem.publish_at <= moment)
             .order_by(AlertItem.id)
             .limit(batch)
@@ -191,6 +195,10 @@ def match_pending(session: Session, *, now: datetime | None = None, batch: int =
             index = build_index(session)
         rows = [row for item in items for row in deliveries_for(index, item, moment)]
         written += insert_deliveries(session, rows)
-        for item in items:
-            item.matched_at = moment
+        session.execute(
+            update(AlertItem)
+            .where(AlertItem.id.in_([item.id for item in items]))
+            .values(matched_at=moment),
+            execution_options={"synchronize_session": False},
+        )
         session.commit()

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -61,6 +62,16 @@ class Vocabulary:
                     if folded and (folded not in phrases or len(t.code) > len(phrases[folded])):
                         phrases[folded] = t.code
         self._phrases = sorted(phrases.items(), key=lambda p: -len(p[0]))
+        # Each phrase with its pattern, compiled once (``find`` runs for every imported
+        # record), and the phrases by their first two characters: a phrase can only be
+        # in a text that has its first two characters, so most are never tried.
+        self._patterns = [_pattern(phrase) for phrase, _ in self._phrases]
+        self._by_start: dict[str, list[int]] = {}
+        for index, (phrase, _) in enumerate(self._phrases):
+            self._by_start.setdefault(phrase[:2], []).append(index)
+        # Subjects and class numbers repeat across a catalog: each is tagged once.
+        self._named: dict[str, frozenset[str]] = {}
+        self._under: dict[str | None, frozenset[str]] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Vocabulary:
@@ -91,6 +102,23 @@ class Vocabulary:
                     found.add(code[:end])
         return found
 
+    def classes_of(self, clc: str | None) -> frozenset[str]:
+        """``ancestors``, remembered per class number."""
+        found = self._under.get(clc)
+        if found is None:
+            found = _remember(self._under, clc, frozenset(self.ancestors(clc)))
+        return found
+
+    def classes_named(self, text: str) -> frozenset[str]:
+        """The classes ``find`` sees in ``text`` with their broader classes, remembered
+        per text."""
+        found = self._named.get(text)
+        if found is None:
+            codes, _ = self.find(text)
+            covered = frozenset(c for code in codes for c in self.covering(code))
+            found = _remember(self._named, text, covered)
+        return found
+
     def covering(self, code: str) -> set[str]:
         """The class and its broader classes in the vocabulary (a subscriber to TP18
         wants an item tagged TP181)."""
@@ -100,19 +128,31 @@ class Vocabulary:
         """Classes named in ``text`` (longest phrase first) and the text left over."""
         rest = fold(text or "")
         codes: list[str] = []
-        for phrase, code in self._phrases:
-            if contains_cjk(phrase):
-                hit = phrase in rest
-                pattern = re.escape(phrase)
-            else:
-                # Word edges are any non-Latin-letter/digit ("python相关" names Python).
-                pattern = r"(?<![a-z0-9])" + re.escape(phrase) + r"(?:s|es)?(?![a-z0-9])"
-                hit = re.search(pattern, rest) is not None
-            if hit:
-                rest = re.sub(pattern, " ", rest)
-                if code not in codes:
-                    codes.append(code)
+        candidates = self._candidates(rest, after=-1)
+        while candidates:
+            index = candidates.pop()
+            phrase, code = self._phrases[index]
+            pattern = self._patterns[index]
+            if phrase not in rest or (pattern is not None and pattern.search(rest) is None):
+                continue
+            rest = rest.replace(phrase, " ") if pattern is None else pattern.sub(" ", rest)
+            if code not in codes:
+                codes.append(code)
+            # Taking a phrase out can bring two parts of the text together.
+            candidates = self._candidates(rest, after=index)
         return codes, rest
+
+    def _candidates(self, text: str, *, after: int) -> list[int]:
+        """Indexes past ``after`` of the phrases that may occur in ``text``, the first
+        to try last."""
+        starts = {text[i : i + 2] for i in range(len(text))} | set(text)
+        found = {
+            index
+            for start in starts & self._by_start.keys()
+            for index in self._by_start[start]
+            if index > after
+        }
+        return sorted(found, reverse=True)
 
     def understand(self, text: str) -> Understood:
         """Map a patron's words ("人工智能和考古", "climate change, AI") to classes and
@@ -134,6 +174,25 @@ class Vocabulary:
                 if key and key not in result.keywords:
                     result.keywords.append(key)
         return result
+
+
+_REMEMBERED = 100_000
+
+
+def _remember(cache: dict[Any, frozenset[str]], key: Any, value: frozenset[str]) -> frozenset[str]:
+    if len(cache) >= _REMEMBERED:  # bounded: a long import must not grow it forever
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _pattern(phrase: str) -> re.Pattern[str] | None:
+    """None for a Chinese phrase (matched anywhere); a Latin phrase matches whole words,
+    plural endings allowed, and word edges are any non-Latin-letter/digit ("python相关"
+    names Python)."""
+    if contains_cjk(phrase):
+        return None
+    return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?:s|es)?(?![a-z0-9])")
 
 
 @lru_cache(maxsize=4)

@@ -12,6 +12,7 @@ import pickle
 import queue
 from collections.abc import Callable, Iterator
 
+from kb.catalog.imports.collector import fewer_collections
 from kb.catalog.imports.report import ReadResult
 
 _CHUNK = 500
@@ -48,6 +49,11 @@ def read_ahead(read: Callable[[], Iterator[ReadResult]]) -> Iterator[ReadResult]
 
 
 def _produce(read: Callable[[], Iterator[ReadResult]], chunks: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    with fewer_collections():  # parsing allocates as much as storing does
+        _send_results(read, chunks)
+
+
+def _send_results(read: Callable[[], Iterator[ReadResult]], chunks: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     chunk: list[ReadResult] = []
     try:
         for result in read():

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.orm import Session
 
 from kb.catalog.bibdata import BibRecord
+from kb.catalog.imports.collector import fewer_collections
 from kb.catalog.imports.report import ImportSummary, Problem, ReadResult, Severity
 from kb.catalog.store import delete_records, known_library_codes, store_batch
 
@@ -27,6 +28,18 @@ def run_import(
     default_library: str | None = None,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+) -> ImportSummary:
+    with fewer_collections():
+        return _run_import(session, results, source, default_library, progress, batch_size)
+
+
+def _run_import(
+    session: Session,
+    results: Iterable[ReadResult],
+    source: str,
+    default_library: str | None,
+    progress: Progress | None,
+    batch_size: int,
 ) -> ImportSummary:
     summary = ImportSummary(source=source)
     libraries = known_library_codes(session)

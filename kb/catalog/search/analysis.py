@@ -80,12 +80,13 @@ def index_tokens(text: str) -> list[str]:
     Spaces between Chinese characters in catalog data ("百万 国民党军 起义", common in
     romanisation-era records) are cataloguing practice, not word breaks a patron
     would type, so they are closed up first."""
-    return list(_index_tokens(text or ""))
+    return list(index_token_tuple(text or ""))
 
 
 # Names, subjects and publishers repeat across a catalog: analyse each once per import.
 @lru_cache(maxsize=100_000)
-def _index_tokens(text: str) -> tuple[str, ...]:
+def index_token_tuple(text: str) -> tuple[str, ...]:
+    """``index_tokens`` as a tuple, remembered per text (for indexing many records)."""
     tokens: list[str] = []
     # Same split as ``words``, but the groups say which kind each token is.
     for run, word in _TOKEN_KIND.findall(fold(close_cjk_gaps(text))):

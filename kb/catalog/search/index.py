@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from kb.catalog.bulkwrite import insert_rows
-from kb.catalog.search.analysis import index_tokens
+from kb.catalog.search.analysis import index_token_tuple
 from kb.db import is_sqlite
 
 # Field order is the FTS5 column order and the tsvector weight (A highest).
@@ -75,7 +75,7 @@ class IndexDocument:
 def _tokens_of(values: Iterable[str]) -> list[str]:
     tokens: list[str] = []
     for value in values:
-        tokens.extend(index_tokens(value))
+        tokens += index_token_tuple(value or "")  # the cached tuple, not a copy per value
     return tokens
 
 

@@ -240,3 +240,19 @@ def test_reading_in_a_second_process_reports_the_same_as_reading_inline(
         libraries, tmp_path / "gone.csv", file_format=FileFormat.CSV, read_ahead=True
     )
     assert "No such file" in gone.aborted
+
+
+def test_collections_are_rarer_during_an_import_and_as_before_after_it(libraries):
+    import gc
+
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    summary = import_file(
+        libraries,
+        fixture("marc", "chabon.mrc"),
+        source="gc",
+        progress=lambda _offset, _read: during.append(gc.get_threshold()),
+    )
+    assert summary.added > 0
+    assert during and all(t[0] >= 50_000 for t in during)
+    assert gc.get_threshold() == before

@@ -1,0 +1,77 @@
+"""One catalog import, measured: wall time and CPU time per record.
+
+    python bench/catalog/import_cpu.py DATABASE_URL FILE
+
+Run as its own process (``run.py`` starts it) so that its CPU time is the import's
+alone: this process's (storing, and the alerts that follow an import), its children's
+(the read-ahead parser) and, on PostgreSQL, the server backend's (read from /proc, the
+server runs on this machine). Imports ``kb`` from PYTHONPATH, so the same script times
+another checkout's importer (the baseline) as well. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from kb.catalog.imports import import_file
+from kb.catalog.libraries import SAMPLE_LIBRARIES, ensure_libraries
+from kb.db import engine_for, session_scope, sessionmaker_for
+from kb.migrate import upgrade
+
+
+def backend_cpu(session: Session) -> float:
+    """CPU seconds of this session's PostgreSQL backend so far; 0 on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0.0
+    pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def main(url: str, path: Path) -> None:
+    upgrade(url)
+    with session_scope(url) as session:
+        ensure_libraries(session, SAMPLE_LIBRARIES)
+    session = sessionmaker_for(url)()
+    backend_before, cpu_before = backend_cpu(session), cpu_seconds()
+    started = time.perf_counter()
+    summary = import_file(session, path, source="synthetic")
+    wall = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
+    backend = backend_cpu(session) - backend_before
+    session.close()
+    if summary.skipped or summary.aborted:
+        raise SystemExit(f"import failed: {summary.aborted or summary.problems[:3]}")
+    if url.startswith("postgresql"):
+        # What an operator runs after a bulk load; autovacuum would get there later.
+        with engine_for(url).execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    print(
+        json.dumps(
+            {
+                "records": summary.read,
+                "rate": summary.read / wall,
+                "cpu_us": cpu / summary.read * 1e6,
+                "backend_us": backend / summary.read * 1e6,
+                "load": os.getloadavg()[0],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]))
