@@ -142,18 +142,20 @@ def test_two_librarians_claim_at_once_and_exactly_one_wins(gateways: Gateways) -
         barrier.wait()
         results[name] = lib.post(f"/chats/{patron.chat_id}/claim")
 
-    threads = [threading.Thread(target=claim, args=(n, lib)) for n, lib in (("a", a), ("b", b))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    codes = sorted(r.status_code for r in results.values())
-    assert codes == [200, 409]
-    loser = next(r for r in results.values() if r.status_code == 409).json()
-    assert loser["code"] == "taken"
-    winner = next(n for n, r in results.items() if r.status_code == 200)
-    owner = a if winner == "a" else b
-    assert owner.post(f"/chats/{patron.chat_id}/close").status_code == 200
+    # Both consoles are open, as a librarian's is, so neither chat owner counts as gone.
+    with console_socket(a), console_socket(b):
+        threads = [threading.Thread(target=claim, args=(n, lib)) for n, lib in (("a", a), ("b", b))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(r.status_code for r in results.values())
+        assert codes == [200, 409]
+        loser = next(r for r in results.values() if r.status_code == 409).json()
+        assert loser["code"] == "taken"
+        winner = next(n for n, r in results.items() if r.status_code == 200)
+        owner = a if winner == "a" else b
+        assert owner.post(f"/chats/{patron.chat_id}/close").status_code == 200
     patron.close()
 
 
