@@ -217,17 +217,29 @@ def _queue_subscriber(session: Session, subscriber_id: int, now: datetime) -> in
         )
         return 0
     ids = [line.delivery.id for line in keep]
-    try:
-        with session.begin_nested():
-            claimed = session.execute(
-                update(AlertDelivery)
-                .where(AlertDelivery.id.in_(ids), AlertDelivery.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.QUEUED, queued_at=now, channel=subscriber.channel)
-                .execution_options(synchronize_session=False)
+    # The claim, the message and its id are one transaction. No SAVEPOINT here: with
+    # pysqlite a SAVEPOINT opened before any write starts a transaction of its own and
+    # commits the claim on RELEASE, so a worker killed before the commit below left
+    # deliveries "queued" with no message.
+    claimed = session.execute(
+        update(AlertDelivery)
+        .where(AlertDelivery.id.in_(ids), AlertDelivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.QUEUED, queued_at=now, channel=subscriber.channel)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", -1) != len(ids):
+        # Another worker took some of them: give back the ones this run just claimed.
+        session.execute(
+            update(AlertDelivery)
+            .where(
+                AlertDelivery.id.in_(ids),
+                AlertDelivery.status == DeliveryStatus.QUEUED,
+                AlertDelivery.outbound_id.is_(None),
+                AlertDelivery.queued_at == now,
             )
-            if getattr(claimed, "rowcount", -1) != len(ids):
-                raise _Lost()
-    except _Lost:
+            .values(status=DeliveryStatus.PENDING, queued_at=None)
+            .execution_options(synchronize_session=False)
+        )
         return 0
     tracked = has_consent(session, subscriber.patron_id)
     text, links, email = render(subscriber, keep, tracked=tracked)
@@ -274,7 +286,3 @@ def chat_buttons(subscriber: Subscriber, lines: list[Line]) -> list[dict[str, st
         }
     )
     return buttons
-
-
-class _Lost(Exception):
-    """Another worker queued some of these deliveries first."""
