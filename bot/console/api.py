@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.console.auth import Librarian, api_librarian
 from bot.live import steps
 from bot.state import AppState
+from kb.alerts.subscriptions import subscriber_of, topic_label
 from kb.console.models import ChatNote, ChatStatus, LiveChat
 from kb.console.queue import QueueError
 from kb.conversations import Message
@@ -124,6 +125,8 @@ def _transcript(session: Session, chat_id: int, who: Librarian) -> dict[str, Any
         select(ChatNote).where(ChatNote.live_chat_id == chat.id).order_by(ChatNote.id)
     ).all()
     tickets = own_requests(session, conv.patron_id)
+    subscriber = subscriber_of(session, conv.patron_id) if conv.patron_id else None
+    alerts = subscriber if subscriber is not None and subscriber.active else None
     audit.record(session, staff, "console.transcript", outcome=200, ticket=f"CHAT-{chat_id}")
     return {
         "id": chat.id,
@@ -145,6 +148,13 @@ def _transcript(session: Session, chat_id: int, who: Librarian) -> dict[str, Any
             {"ticket": t.ticket, "status": t.status.value, "title": (t.title or "")[:200]}
             for t in tickets
         ],
+        # What the patron asked to be alerted about, so the librarian need not ask.
+        "subscriptions": [
+            {"topic": topic_label(t, conv.language), "frequency": alerts.frequency.value}
+            for t in alerts.topics
+        ]
+        if alerts
+        else [],
     }
 
 

@@ -48,6 +48,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "close_chat": ("结束对话", "Close chat"),
     "tickets": ("读者的文献传递请求", "Patron's delivery requests"),
     "no_tickets": ("没有进行中的请求。", "No open requests."),
+    "patron_subscriptions": ("读者订阅的通报主题", "Patron's alert topics"),
+    "no_subscriptions": ("没有订阅。", "No alert subscriptions."),
     "patron_typing": ("读者", "Patron"),
     "faq": ("常见问题", "FAQ"),
     "save": ("保存", "Save"),

@@ -328,3 +328,27 @@ def test_staff_passwd_sets_the_console_password(gateways: Gateways, monkeypatch)
     assert ok.exit_code == 0, ok.output
     get_settings.cache_clear()
     assert Librarian(gateways.urls[0], "sun", "a brand new passphrase").login_status == 303
+
+
+def test_the_side_panel_shows_the_patrons_alert_topics(gateways: Gateways) -> None:
+    from kb.alerts.subscriptions import add_topics
+    from kb.alerts.vocabulary import vocabulary
+    from kb.console.models import LiveChat
+
+    li = Librarian(gateways.urls[0], "li")
+    patron = Patron(gateways, gateways.urls[0])
+    empty = li.get(f"/chats/{patron.chat_id}").json()
+    assert empty["subscriptions"] == []
+    with gateways.db() as session:
+        chat = session.get(LiveChat, patron.chat_id)
+        assert chat is not None
+        add_topics(
+            session,
+            chat.conversation.patron_id,
+            vocabulary().understand("climate change"),
+            language="en",
+        )
+    shown = li.get(f"/chats/{patron.chat_id}").json()["subscriptions"]
+    assert len(shown) >= 1 and all(s["frequency"] == "instant" for s in shown)
+    assert any("limate" in s["topic"] for s in shown), shown
+    patron.close()

@@ -94,6 +94,11 @@
         li.appendChild(document.createTextNode(" · " + t.status + " · " + t.title));
         tk.appendChild(li);
       });
+      var subs = $("subscriptions"); subs.textContent = "";
+      if (!c.subscriptions.length) subs.appendChild(el("li", null, T.no_subscriptions));
+      c.subscriptions.forEach(function (s) {
+        subs.appendChild(el("li", "subscription", s.topic + " · " + s.frequency));
+      });
       var active = c.status === "active" && c.mine;
       $("reply-form").hidden = !active; $("transfer-form").hidden = !active;
       refresh();
