@@ -48,6 +48,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "close_chat": ("结束对话", "Close chat"),
     "tickets": ("读者的文献传递请求", "Patron's delivery requests"),
     "no_tickets": ("没有进行中的请求。", "No open requests."),
+    "audit_log": ("员工访问日志", "Staff access log"),
+    "audit_intro": (
+        "谁在何时查看或处理了哪些读者数据、请求和对话。日志只能追加，不能修改或删除；查看本页也会被记录。",
+        "Who viewed or acted on which patron data, request or chat, and when. The log is "
+        "append-only: nobody can change or delete it. Reading this page is logged too.",
+    ),
+    "audit_who": ("员工", "Staff"),
+    "audit_action": ("操作", "Action"),
+    "audit_outcome": ("结果", "Outcome"),
+    "audit_detail": ("说明", "Detail"),
+    "audit_none": ("没有符合条件的记录。", "No entries match."),
+    "audit_more": (
+        "只显示最新的 500 条，请缩小筛选范围。",
+        "Only the newest 500 are shown: narrow the filter.",
+    ),
     "patron_subscriptions": ("读者订阅的通报主题", "Patron's alert topics"),
     "no_subscriptions": ("没有订阅。", "No alert subscriptions."),
     "patron_typing": ("读者", "Patron"),

@@ -1,4 +1,5 @@
 """The staff access log: every staff API call, who made it, what, on which ticket, when.
+It is append-only: database triggers (migration staff_0002) refuse updates and deletes.
 
 Successful calls are logged in the same transaction as what they did (no action
 without its row); refused calls (403, 404, 409 ...) are logged on their own,
@@ -65,3 +66,29 @@ def accesses(
     if staff_id is not None:
         query = query.where(StaffAccess.staff_id == staff_id)
     return list(session.scalars(query))
+
+
+def search(
+    session: Session,
+    *,
+    username: str | None = None,
+    action: str | None = None,
+    ticket: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 500,
+) -> list[StaffAccess]:
+    """Newest first, for admins reading the log: ``action`` matches as a prefix
+    (``delivery.`` finds every delivery action)."""
+    query = select(StaffAccess).join(StaffMember).order_by(StaffAccess.id.desc())
+    if username:
+        query = query.where(StaffMember.username == username)
+    if action:
+        query = query.where(StaffAccess.action.startswith(action, autoescape=True))
+    if ticket:
+        query = query.where(StaffAccess.ticket == ticket)
+    if since is not None:
+        query = query.where(StaffAccess.at >= since)
+    if until is not None:
+        query = query.where(StaffAccess.at < until)
+    return list(session.scalars(query.limit(limit)))

@@ -201,3 +201,18 @@ def test_an_admin_adds_a_librarian_and_a_holiday_in_the_browser(gateways: Gatewa
         page.locator("#day-sat").get_by_role("button", name="保存").click()
         expect(page.locator("#day-sat .source")).to_contain_text("已在工作台设置")
         browser.close()
+
+
+def test_admins_read_the_access_log_and_librarians_cannot(gateways: Gateways) -> None:
+    zhao = Librarian(gateways.urls[0], "zhao")  # admin
+    li = Librarian(gateways.urls[1], "li")  # librarian
+    assert li.http.get("/console/audit").status_code == 403
+    li.http.get("/console/feedback")  # an audited view by the librarian
+    page = zhao.http.get("/console/audit", params={"username": "li", "lang": "en"})
+    assert page.status_code == 200 and "Staff access log" in page.text
+    assert "console.feedback" in page.text and "<td>li</td>" in page.text
+    assert "<td>zhao</td>" not in page.text  # filtered to li
+    none = zhao.http.get("/console/audit", params={"action": "no.such.action"}).text
+    assert "No entries match." in none
+    assert any("username=li" in row for row in _audit(gateways, "console.audit"))
+    assert "员工访问日志" in zhao.http.get("/console/audit", params={"lang": "zh"}).text

@@ -124,3 +124,24 @@ def test_cli_moves_a_librarian_to_another_library_or_the_centre(db_url, monkeypa
     assert both.exit_code == neither.exit_code == 1 and "either" in neither.output
     nobody = runner.invoke(app, ["staff", "library", "ghost", "--centre"])
     assert nobody.exit_code == 1 and "ghost" in nobody.output
+
+
+def test_the_access_log_cannot_be_changed_or_deleted(session, pku, backend) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    staff = add_staff(session, "auditee", library_code="PKU").member
+    row = audit.record(session, staff, "delivery.view", outcome=200, ticket="DD-2026-000001")
+    session.commit()
+    for change in (
+        update(audit.StaffAccess).where(audit.StaffAccess.id == row.id).values(outcome=404),
+        delete(audit.StaffAccess).where(audit.StaffAccess.id == row.id),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"):
+            session.execute(change)
+            session.flush()
+        session.rollback()
+    assert [(r.action, r.outcome) for r in audit.accesses(session)] == [("delivery.view", 200)]
+    found = audit.search(session, action="delivery.", ticket="DD-2026-000001")
+    assert [r.staff.username for r in found] == ["auditee"]
+    assert audit.search(session, action="console.") == []
