@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kb.alerts.consent import has_consent
+from kb.alerts.engagement import topic_interest
 from kb.alerts.links import item_url, unsubscribe_url
 from kb.alerts.models import (
     AlertDelivery,
@@ -242,9 +243,17 @@ def _queue_subscriber(session: Session, subscriber_id: int, now: datetime) -> in
         )
         return 0
     tracked = has_consent(session, subscriber.patron_id)
+    if tracked:
+        # With consent, the topics this subscriber opens most come first (announcements
+        # stay on top); ties keep the order the items arrived in.
+        interest = topic_interest(session, subscriber.id, now=now)
+        keep.sort(
+            key=lambda line: (line.delivery.topic != "announcement", -interest[line.delivery.topic])
+        )
     text, links, email = render(subscriber, keep, tracked=tracked)
     buttons = chat_buttons(subscriber, keep)
-    digest = hashlib.sha256(",".join(str(i.item.id) for i in keep).encode()).hexdigest()[:20]
+    items = sorted(line.item.id for line in keep)  # the same set, however it is ranked
+    digest = hashlib.sha256(",".join(map(str, items)).encode()).hexdigest()[:20]
     message = enqueue(
         session,
         subscriber.patron_id,

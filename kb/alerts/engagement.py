@@ -78,6 +78,20 @@ def learn_best_hour(
     return best
 
 
+def topic_interest(
+    session: Session, subscriber_id: int, *, now: datetime | None = None
+) -> Counter[str]:
+    """Recent clicks per topic: what this (consenting) subscriber opens most."""
+    since = (now or utcnow()) - timedelta(days=WINDOW_DAYS)
+    return Counter(
+        session.scalars(
+            select(AlertClick.topic).where(
+                AlertClick.subscriber_id == subscriber_id, AlertClick.clicked_at >= since
+            )
+        )
+    )
+
+
 def consenting_patrons(session: Session) -> set[int]:
     latest = (
         select(ConsentEvent.patron_id, func.max(ConsentEvent.id).label("last"))

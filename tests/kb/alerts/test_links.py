@@ -21,6 +21,8 @@ from kb.alerts.dispatch import queue_due
 from kb.alerts.links import UNSUBSCRIBE, unsubscribe_url
 from kb.alerts.matching import match_pending
 from kb.alerts.models import AlertClick, Subscriber
+from kb.alerts.subscriptions import add_topics
+from kb.alerts.vocabulary import vocabulary
 from kb.db import utcnow
 from kb.outbound.models import OutboundMessage
 from kb.staff.service import add_staff
@@ -207,3 +209,30 @@ def test_librarians_preview_announce_and_read_figures(
     assert rows["TP18"]["subscribers"] == 1 and rows["TP18"]["consenting_subscribers"] == 1
     assert rows["announcement"]["queued"] == 2
     assert "opted in" in figures["note"]
+
+
+@pytest.mark.parametrize("consents", [True, False])
+def test_with_consent_the_topics_opened_most_come_first(
+    session: Session, libraries: None, consents: bool
+) -> None:
+    sub = subscribe(session, "machine learning", language="en")
+    history = vocabulary().understand("history")
+    add_topics(session, sub.patron_id, history, words="history", language="en")
+    (history_topic,) = [t.code for t in history.topics]
+    if consents:
+        consent.record(session, sub.patron_id, True, source="chat", language="en")
+    for _ in range(3):  # clicks kept from earlier alerts about history
+        session.add(AlertClick(subscriber_id=sub.id, topic=history_topic, local_hour=9))
+    session.commit()
+    import_records(
+        session,
+        [
+            bib("r1", "Deep Learning", clc="TP181"),
+            bib("r2", "A History of China", clc=history_topic),
+        ],
+    )
+    assert queue_due(session) == 1
+    text = str(body_of(session, sub.patron_id)["text"])
+    first, second = text.index("Deep Learning"), text.index("A History of China")
+    # Ranked by what they open only with consent; otherwise in the order items came.
+    assert (second < first) if consents else (first < second)
