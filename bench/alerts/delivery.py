@@ -65,6 +65,7 @@ class DeliveryResult:
     lost_pairs: int = 0
     extra_pairs: int = 0
     count_mismatches: int = 0
+    with_more: int = 0  # messages listing 10 items and counting the rest
     finished: bool = False
 
     @property
@@ -271,6 +272,7 @@ def run(
         listed = [int(i) for i in _SHOWN_ITEM.findall(c.params["text"])]
         shown[s].update(listed)
         more = _MORE.search(c.params["text"])
+        result.with_more += more is not None
         carried[s] += len(listed) + (int(more.group(1) or more.group(2)) if more else 0)
     result.duplicate_pairs = sum(n - 1 for per in shown.values() for n in per.values() if n > 1)
     result.count_mismatches = sum(
@@ -322,6 +324,8 @@ def table_rows(r: DeliveryResult) -> list[tuple[str, str]]:
             f"{r.rerun_deliveries} delivery rows, {r.rerun_queued} messages",
         ),
         ("delivered (accepted sendMessage)", f"{r.sent:,}"),
+        ("messages listing 10 items and counting the rest", f"{r.with_more:,}"),
+        ("(subscriber, item) pairs carried by the messages", f"{r.deliveries:,}"),
         (
             "final outbound states",
             ", ".join(f"{k} {v:,}" for k, v in sorted(r.final_states.items())),
