@@ -188,10 +188,10 @@ def run(
     from kb.alerts.dispatch import queue_due
     from kb.alerts.matching import match_pending
     from kb.alerts.models import AlertDelivery, AlertItem
+    from kb.crypto import reset_keyring
     from kb.db import session_scope
     from kb.migrate import upgrade
     from kb.outbound import OutboundMessage, OutboundStatus
-    from kb.crypto import reset_keyring
     from kb.settings import get_settings
     from tests.fixtures.fake_telegram import FakeTelegram
 
