@@ -238,14 +238,8 @@ def run(
         result.rerun_queued = queue_due(session)
 
     fake = FakeTelegram().start()
-    worker = OutboundWorker(
-        fake,
-        home,
-        url,
-        overall_rate=result.overall_rate,
-        chat_interval=result.chat_interval,
-        group_per_minute=settings.telegram_group_per_minute,
-    ).start()
+    # No groups here, so the group limit does not apply.
+    worker = OutboundWorker(fake, home, url, result.overall_rate, result.chat_interval).start()
     try:
         result.finished = worker.drained("delivery", timeout, every=10)
     finally:
