@@ -1,6 +1,8 @@
 """Benchmark: matching 10,000 new items against 100,000 subscriptions with the inverted
 index (kb.alerts.matching.TopicIndex) against the naive nested loop, in the same run,
-plus the database path (kb.alerts.matching.match_pending on SQLite).
+plus the database path (kb.alerts.matching.match_pending on SQLite), then end-to-end
+delivery of a subset of the subscribers' alerts through the outbound worker to the fake
+Bot API (bench/alerts/delivery.py).
 
 The naive loop checks every subscription for every item; it is timed on a sample of
 the items (its results are compared with the index's on that sample) and its time for
@@ -20,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.alerts import delivery
 from bench.machine import describe
+from bench.outbound.harness import measure_table
 from kb.alerts.matching import TopicIndex
 from kb.alerts.models import TopicKind
 from kb.alerts.text import keyword_parts
@@ -167,6 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--db-items", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument(
+        "--delivery-subscribers",
+        type=int,
+        default=2_000,
+        help="deliver the alerts of this many subscribers end to end (0: skip)",
+    )
+    parser.add_argument("--delivery-rounds", type=int, default=2, help="items arrive in rounds")
+    parser.add_argument("--delivery-timeout", type=float, default=1200.0)
     parser.add_argument("--results", type=Path)
     args = parser.parse_args(argv)
 
@@ -210,6 +222,17 @@ def main(argv: list[str] | None = None) -> int:
         f"rerun wrote {db['rerun_written']:.0f} in {db['rerun_seconds']:.2f}s"
     )
 
+    delivered = None
+    if args.delivery_subscribers:
+        delivered = delivery.run(
+            subscriptions,
+            items,
+            subscribers=args.delivery_subscribers,
+            rounds=args.delivery_rounds,
+            timeout=args.delivery_timeout,
+        )
+        print(measure_table(delivery.table_rows(delivered)))
+
     if args.results:
         speedup = naive_total / (build + indexed)
         args.results.write_text(
@@ -252,9 +275,9 @@ from the database, computes due times per subscriber and writes the delivery row
 |---|---:|---:|
 | first | {db["seconds"]:.2f} s | {db["deliveries"]:,.0f} ({db["deliveries"] / db["seconds"]:,.0f} per second) |
 | rerun after clearing every item's matched mark (a crash before the marks were kept) | {db["rerun_seconds"]:.2f} s | {db["rerun_written"]:,.0f} |
-"""
+{delivery.section(delivered) if delivered else ""}"""
         )
-    return 0
+    return 0 if delivered is None or delivered.ok else 1
 
 
 if __name__ == "__main__":

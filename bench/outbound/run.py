@@ -14,32 +14,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bench.machine import describe
+from bench.outbound.harness import (
+    REPO,
+    OutboundWorker,
+    achieved_rate,
+    max_in_window,
+    measure_table,
+    min_private_gap,
+    per_chat_times,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 _ORDER = {
     "burst": "with each chat's messages together",
     "round-robin": "one per chat in turn",
 }
-
-
-def _max_in_window(times: list[float], window: float) -> int:
-    best, start = 0, 0
-    for end in range(len(times)):
-        while times[end] - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def _chat_of(i: int, chats: list[int], messages: int, order: str) -> int:
@@ -98,53 +94,18 @@ def main() -> None:
     if args.inject_429:
         fake.fail_next("sendMessage", 429, retry_after=1, count=args.inject_429)
 
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("REFDESK_")},
-        **fake.env(),
-        "REFDESK_HOME": str(home),
-        "REFDESK_DATABASE_URL": db_url,
-        "REFDESK_TELEGRAM_OVERALL_PER_SECOND": str(args.overall_rate),
-        "REFDESK_TELEGRAM_CHAT_INTERVAL_SECONDS": str(args.chat_interval),
-        "REFDESK_TELEGRAM_GROUP_PER_MINUTE": str(args.group_per_minute),
-        "REFDESK_OUTBOUND_POLL_SECONDS": "0.2",
-    }
-    log = home / "worker.log"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "bot.outbound"],
-        cwd=REPO,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-    def drained(label: str) -> bool:
-        """Wait until nothing is queued or being sent; False on timeout."""
-        started = time.monotonic()
-        while time.monotonic() - started < args.timeout:
-            if worker.poll() is not None:
-                raise SystemExit(f"worker exited:\n{log.read_text()[-3000:]}")
-            with session_scope(db_url) as s:
-                open_ = s.scalar(
-                    select(func.count())
-                    .select_from(OutboundMessage)
-                    .where(
-                        OutboundMessage.status.in_([OutboundStatus.QUEUED, OutboundStatus.SENDING])
-                    )
-                )
-            done = len(fake.sent())
-            print(
-                f"  {label} {time.monotonic() - started:6.0f}s  sent {done:6d}  open {open_:6d}",
-                flush=True,
-            )
-            if open_ == 0:
-                return True
-            time.sleep(10 if label == "main" else 2)
-        return False
+    worker = OutboundWorker(
+        fake,
+        home,
+        db_url,
+        overall_rate=args.overall_rate,
+        chat_interval=args.chat_interval,
+        group_per_minute=args.group_per_minute,
+    ).start()
 
     hot = [900_000 + i for i in range(args.hot_chats)]
     try:
-        finished = drained("main")
+        finished = worker.drained("main", args.timeout, every=10)
         main_calls = len(fake.sent())
         # Phase two: a few chats with many messages each, so the per-chat pacing binds
         # (with 2,000 chats the overall limit always binds first).
@@ -153,10 +114,9 @@ def main() -> None:
                 patron = conversation_for(s, "telegram", str(chat)).patron_id
                 for i in range(args.hot_messages):
                     enqueue(s, patron, f"hot {i} for {chat}", kind="system")
-        finished = drained("hot") and finished
+        finished = worker.drained("hot", args.timeout, every=2) and finished
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        worker.stop()
         fake.stop()
 
     everything = fake.sent()
@@ -178,29 +138,17 @@ def main() -> None:
     lost = len(expected - set(texts))
     unrecorded = len(set(sent_rows) - set(texts))
 
-    times = sorted(c.at for c in sent)
-    span = times[-1] - times[0] if len(times) > 1 else 0.0
-    achieved = (len(times) - 1) / span if span else 0.0
-    peak_1s = _max_in_window(times, 1.0)
-    per_chat: dict[int, list[float]] = defaultdict(list)
-    for c in sent:
-        per_chat[c.params["chat_id"]].append(c.at)
-    gaps = [
-        b - a
-        for chat, ts in per_chat.items()
-        if chat > 0
-        for a, b in zip(sorted(ts), sorted(ts)[1:], strict=False)
-    ]
-    min_gap = min(gaps) if gaps else float("inf")
+    achieved, span = achieved_rate(sent)
+    peak_1s = max_in_window(sorted(c.at for c in sent), 1.0)
+    min_gap = min_private_gap(sent)
     group_peak = max(
-        (_max_in_window(sorted(ts), 60.0) for chat, ts in per_chat.items() if chat < 0), default=0
+        (max_in_window(ts, 60.0) for chat, ts in per_chat_times(sent).items() if chat < 0),
+        default=0,
     )
-    hot_chat: dict[int, list[float]] = defaultdict(list)
-    for c in hot_sent:
-        hot_chat[c.params["chat_id"]].append(c.at)
+    hot_chat = per_chat_times(hot_sent)
     hot_gaps = [b - a for ts in hot_chat.values() for a, b in zip(ts, ts[1:], strict=False)]
     hot_min_gap = min(hot_gaps) if hot_gaps else float("inf")
-    hot_peak = max((_max_in_window(ts, 1.0) for ts in hot_chat.values()), default=0)
+    hot_peak = max((max_in_window(ts, 1.0) for ts in hot_chat.values()), default=0)
     hot_in_order = all(
         [c.params["text"] for c in hot_sent if c.params["chat_id"] == chat]
         == [f"hot {i} for {chat}" for i in range(args.hot_messages)]
@@ -240,11 +188,8 @@ def main() -> None:
         ("phase two: each chat in queue order", "yes" if hot_in_order else "NO"),
         ("finished within the timeout", "yes" if finished else "NO"),
     ]
-    width = max(len(k) for k, _ in rows)
-    table = "\n".join(f"| {k:<{width}} | {v} |" for k, v in rows)
-    header = f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|"
+    table = measure_table(rows)
     print()
-    print(header)
     print(table)
     ok = finished and lost == 0 and duplicates == 0 and unrecorded == 0 and hot_in_order
     if not args.no_write:
@@ -257,7 +202,7 @@ def main() -> None:
             "python-telegram-bot and AIORateLimiter; the fake Bot API in the benchmark "
             "process timestamps every call).\n\n"
             f"Machine: {describe()}\n\n"
-            f"{header}\n{table}\n\n"
+            f"{table}\n\n"
             "The achieved rate is measured at the fake API from the first to the last "
             "accepted sendMessage (it includes the three 1 s pauses for the injected 429s). "
             "The limiter spaces requests 1/30 s apart when they leave the worker; a 1 s "
