@@ -114,6 +114,22 @@ def is_sqlite(engine_or_session: Engine | Session) -> bool:
     return bind.dialect.name == "sqlite"
 
 
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT for a write that may clash (a unique key a concurrent request took
+    first): on IntegrityError only this part is undone and the caller's transaction
+    goes on. Add the clashing objects *inside* the block: SQLAlchemy flushes what is
+    already pending before it opens the SAVEPOINT, outside its protection."""
+    if is_sqlite(session):
+        driver = session.connection().connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            # pysqlite opens a transaction only before INSERT/UPDATE/DELETE; a SAVEPOINT
+            # that came first would start one of its own and RELEASE would commit it.
+            driver.execute("BEGIN")
+    with session.begin_nested():
+        yield
+
+
 def str_enum(enum_cls: type, length: int = 24) -> Enum:
     """A portable enum column that stores the member *values* as plain strings."""
     return Enum(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.alerts.models import AlertLease
-from kb.db import utcnow
+from kb.db import savepoint, utcnow
 
 NAME = "alerts-scheduler"
 
@@ -37,7 +37,7 @@ def acquire(
         session.rollback()
         return False
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(AlertLease(name=name, holder=holder, expires_at=until))
         session.commit()
         return True

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.catalog.models import Holding, Library
+from kb.db import savepoint
 from kb.delivery import routing, transitions
 from kb.delivery.citations import Citation
 from kb.delivery.matching import candidate_records
@@ -213,7 +214,7 @@ def open_request(
     )
     request.set_citation(citation)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(request)
             session.flush()
     except IntegrityError:

@@ -15,6 +15,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kb.db import savepoint
 from kb.delivery.models import TicketCounter
 
 PREFIX = "DD"
@@ -47,7 +48,7 @@ def next_ticket(session: Session, year: int) -> str:
     number = session.execute(bump).scalar_one_or_none()
     if number is None:
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.execute(insert(TicketCounter).values(year=year, last=1))
             number = 1
         except IntegrityError:

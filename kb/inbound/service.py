@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.crypto import keyring
-from kb.db import utcnow
+from kb.db import savepoint, utcnow
 from kb.inbound.models import SeenDelivery
 
 
@@ -26,10 +26,9 @@ def claim_delivery(session: Session, channel: str, raw_key: str, ttl: timedelta)
         row.expires_at = now + ttl
         session.flush()
         return True
-    session.add(SeenDelivery(key=key, expires_at=now + ttl))
     try:
-        with session.begin_nested():
-            session.flush()
+        with savepoint(session):
+            session.add(SeenDelivery(key=key, expires_at=now + ttl))
     except IntegrityError:
         return False  # another worker claimed it a moment ago
     return True

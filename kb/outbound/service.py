@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.db import utcnow
+from kb.db import savepoint, utcnow
 from kb.outbound.models import OutboundMessage
 
 
@@ -51,13 +51,11 @@ def enqueue(
         body=json.dumps(body, ensure_ascii=False),
         not_before=not_before or utcnow(),
     )
-    session.add(message)
     try:
-        with session.begin_nested():
-            session.flush()
+        with savepoint(session):
+            session.add(message)
     except IntegrityError:
-        # A concurrent enqueue with the same key won.
-        session.expunge(message)
+        # A concurrent enqueue with the same key won (the rollback dropped ours).
         found = session.scalar(
             select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key)
         )

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import kb.models  # noqa: F401  (every table on Base.metadata, so none is missed)
-from kb.db import Base
+from kb.db import Base, savepoint
 from kb.patrons.models import Patron
 
 log = logging.getLogger("refdesk.patrons")
@@ -53,7 +53,7 @@ def merge_patrons(session: Session, *, keep: Patron, gone: Patron) -> None:
 def _move_rows(session: Session, table: Table, column: str, old: int, new: int) -> None:
     col = table.c[column]
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.execute(update(table).where(col == old).values({column: new}))
         return
     except IntegrityError:
@@ -64,7 +64,7 @@ def _move_rows(session: Session, table: Table, column: str, old: int, new: int) 
     for row in session.execute(select(*pk).where(col == old)).all():
         where = [c == v for c, v in zip(pk, row, strict=True)]
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.execute(update(table).where(*where).values({column: new}))
         except IntegrityError:
             log.info("merge: %s row %s duplicates the staying patron's; dropped", table.name, row)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.crypto import keyring
-from kb.db import utcnow
+from kb.db import savepoint, utcnow
 from kb.patrons.models import ChannelIdentity, Patron
 
 
@@ -35,10 +35,9 @@ def identity_for(session: Session, channel: str, external_id: str) -> ChannelIde
     identity = ChannelIdentity(
         patron=patron, channel=channel, external_id=external_id, external_index=index
     )
-    session.add(identity)
     try:
-        with session.begin_nested():
-            session.flush()
+        with savepoint(session):
+            session.add(identity)
     except IntegrityError:
         # A concurrent first message created it; use theirs.
         return identity_for(session, channel, external_id)
