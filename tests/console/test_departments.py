@@ -90,7 +90,10 @@ def test_transfer_to_a_department_keeps_the_place_and_the_bot_silent(session: Se
 
     said = steps.transfer_to_department(session, chat.id, li.id, "subject services", s)
     assert said.frame["code"] == "transferred"
-    assert said.frame["text"] == "馆员已将您的对话转给Subject Services，该部门的馆员会尽快接入，请稍候。"
+    assert (
+        said.frame["text"]
+        == "馆员已将您的对话转给Subject Services，该部门的馆员会尽快接入，请稍候。"
+    )
     assert chat.status == ChatStatus.QUEUED and chat.staff_id is None
     assert chat.department == "Subject Services" and chat.transfers == 1
     assert conv.mode == ConversationMode.HUMAN  # the bot does not cut in
@@ -132,7 +135,12 @@ def test_queue_filtered_by_department(session: Session) -> None:
     assert subject.department == "Subject Services"  # spelled as on the staff account
     assert nobody.department is None  # no such department: the general queue
     assert [c.id for c in queue.queued(session, "SUBJECT SERVICES")] == [subject.id]
-    assert [c.id for c in queue.queued(session)] == [general.id, subject.id, reference.id, nobody.id]
+    assert [c.id for c in queue.queued(session)] == [
+        general.id,
+        subject.id,
+        reference.id,
+        nobody.id,
+    ]
 
     from bot.console.api import for_librarian
 
