@@ -1,9 +1,16 @@
 """Reaching a librarian. With a librarian on duty (console online, service hours) the
 patron joins the live-chat queue (the gateway tells them their place and wait);
-with nobody on duty they leave a question, answered later here."""
+with nobody on duty they leave a question, answered later here.
+
+A button can ask for a department's queue: ``/human_handoff{"department": "…"}``
+(offered by ``action_subject_librarian``). The engine drops the entity, which is not
+in the domain, but keeps the text, so the department needs no model change; the
+gateway only forwards payloads the bot offered, so a patron cannot type one. When
+nobody of the department is on duty by then, the general queue applies."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,6 +27,7 @@ from kb.questions import leave_question
 from kb.settings import get_settings
 
 NO_LIBRARIAN = "no_librarian"
+HANDOFF = "/human_handoff"
 # Short replies that mean "never mind" while we wait for the question text.
 _CANCEL = {"deny", "goodbye", "thank"}
 
@@ -32,9 +40,20 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         language = reply_language(tracker)
-        queued = await in_db(_join_queue, tracker.sender_id, _trigger(tracker))
-        if queued is not None:
-            if queued:
+        wanted = requested_department(tracker.latest_message.get("text") or "")
+        joined = await in_db(_join_queue, tracker.sender_id, _trigger(tracker), wanted)
+        if joined is not None:
+            queued, department = joined
+            if queued and department:
+                say(
+                    dispatcher,
+                    language,
+                    f"正在为您联系{department}的馆员，请稍候。在馆员接入之前，我仍可以回答您的问题；"
+                    "输入“机器人”可取消排队。",
+                    f"I'm connecting you to a librarian of {department}; please wait. Until one "
+                    'joins I can still help; type "bot" to leave the queue.',
+                )
+            elif queued:
                 say(
                     dispatcher,
                     language,
@@ -69,14 +88,37 @@ def _trigger(tracker: Tracker) -> str:
     return "offer" if meta.get("button") else "intent"
 
 
-def _join_queue(session: Session, sender: str, trigger: str) -> bool | None:
-    """None: nobody on duty; True: queued now; False: was already waiting or chatting."""
-    conv = session.scalar(select(Conversation).where(Conversation.sender_id == sender))
-    if conv is None or not librarian_available(session, get_settings()):
+def handoff_payload(department: str) -> str:
+    """The button payload that asks for ``department``'s queue."""
+    return HANDOFF + json.dumps({"department": department}, ensure_ascii=False)
+
+
+def requested_department(text: str) -> str | None:
+    """The department a handoff button asked for, from the payload text."""
+    if not text.startswith(HANDOFF + "{"):
         return None
+    try:
+        department = json.loads(text[len(HANDOFF) :]).get("department")
+    except (ValueError, AttributeError):
+        return None
+    return (department.strip() or None) if isinstance(department, str) else None
+
+
+def _join_queue(
+    session: Session, sender: str, trigger: str, department: str | None
+) -> tuple[bool, str | None] | None:
+    """None: nobody on duty; else (queued now, not already waiting or chatting; the
+    department queue it is in). The department's queue only while one of its
+    librarians is on duty, else the general queue."""
+    conv = session.scalar(select(Conversation).where(Conversation.sender_id == sender))
+    settings = get_settings()
+    if conv is None or not librarian_available(session, settings):
+        return None
+    if department and not librarian_available(session, settings, None, department):
+        department = None
     before = conv.mode
-    request_chat(session, conv, trigger)
-    return before.value == "bot"
+    chat = request_chat(session, conv, trigger, department=department)
+    return before.value == "bot", chat.department
 
 
 def _save_question(session: Session, sender: str, text: str) -> str | None:

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Session
 
 from actions.catalog import first_entity
 from actions.common import in_db, reply_language, say
+from actions.handoff import handoff_payload
+from kb.console import departments
+from kb.console.availability import librarian_available
+from kb.settings import get_settings
 from kb.subjects import SubjectLibrarian, active_librarians, librarians_for
 
 LIBRARIAN = ("现在联系馆员", "Talk to a librarian now", "/human_handoff")
@@ -38,9 +42,20 @@ def describe(lib: SubjectLibrarian, language: str) -> str:
     return "\n".join([name, *(f"· {k}{sep}{v}" for k, v in rows if v)])
 
 
-def _lookup(session: Session, wanted: str) -> tuple[list[SubjectLibrarian], list[SubjectLibrarian]]:
-    found = librarians_for(session, wanted) if wanted else []
-    return found[:2], active_librarians(session) if not found else []
+def _lookup(
+    session: Session, wanted: str
+) -> tuple[list[SubjectLibrarian], list[SubjectLibrarian], str | None]:
+    """The best two librarians for the field, everyone when none matches, and the
+    department of the best match when one of its librarians is on duty now."""
+    found = librarians_for(session, wanted)[:2] if wanted else []
+    return found, active_librarians(session) if not found else [], _on_duty(session, found)
+
+
+def _on_duty(session: Session, found: list[SubjectLibrarian]) -> str | None:
+    department = next((lib.department for lib in found if lib.department), None)
+    if department is None or not librarian_available(session, get_settings(), None, department):
+        return None
+    return departments.find(session, department)
 
 
 class ActionSubjectLibrarian(Action):
@@ -54,7 +69,7 @@ class ActionSubjectLibrarian(Action):
         topic = first_entity(tracker, "topic")
         text = tracker.latest_message.get("text") or ""
         wanted = topic or ("" if text.startswith("/") else text)
-        found, everyone = await in_db(_lookup, wanted)
+        found, everyone, department = await in_db(_lookup, wanted)
         if found:
             field = topic or ("这个领域" if language == "zh" else "that field")
             head = (
@@ -63,13 +78,26 @@ class ActionSubjectLibrarian(Action):
                 else f"The subject librarian for {field}:"
             )
             body = "\n\n".join(describe(lib, language) for lib in found)
+            if department is None:
+                say(
+                    dispatcher,
+                    language,
+                    f"{head}\n{body}\n可以直接发邮件预约咨询，也可以现在转给值班馆员。",
+                    f"{head}\n{body}\nYou can email to book a consultation, or talk to the "
+                    "librarian on duty now.",
+                    buttons=[LIBRARIAN],
+                )
+                return []
+            # Someone of that librarian's department is online: the button queues there.
             say(
                 dispatcher,
                 language,
-                f"{head}\n{body}\n可以直接发邮件预约咨询，也可以现在转给值班馆员。",
-                f"{head}\n{body}\nYou can email to book a consultation, or talk to the librarian "
-                "on duty now.",
-                buttons=[LIBRARIAN],
+                f"{head}\n{body}\n可以直接发邮件预约咨询；{department}现在有馆员在线，也可以马上联系。",
+                f"{head}\n{body}\nYou can email to book a consultation; a librarian of "
+                f"{department} is online now if you would like to talk.",
+                buttons=[
+                    (f"联系{department}", f"Talk to {department}", handoff_payload(department))
+                ],
             )
             return []
         buttons = []

@@ -63,6 +63,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "您的对话已转给馆员 {name}。",
         "Your chat has been passed to librarian {name}.",
     ),
+    "transferred_department": (
+        "馆员已将您的对话转给{department}，该部门的馆员会尽快接入，请稍候。",
+        "The librarian is transferring your chat to {department}; a librarian there will "
+        "join you shortly.",
+    ),
     "requeued": (
         "馆员的连接中断了，您已回到队列（第 {position} 位），请稍候。",
         "Your librarian was disconnected; you are back in the queue (number {position}).",

@@ -1,5 +1,6 @@
 """The console's JSON API (the desk page calls it): status, queue, claim, transcript,
-reply, typing, notes, transfer, close, colleagues, canned replies.
+reply, typing, notes, transfer (to a colleague or a department), close, colleagues,
+departments, canned replies.
 
 Every POST needs the session's CSRF token in ``X-CSRF-Token``. Every transcript a
 librarian opens is written to the staff access log."""
@@ -18,6 +19,8 @@ from bot.console.auth import Librarian, api_librarian
 from bot.live import steps
 from bot.state import AppState
 from kb.alerts.subscriptions import subscriber_of, topic_label
+from kb.console.availability import same_department
+from kb.console.departments import departments as list_departments
 from kb.console.models import ChatNote, ChatStatus, LiveChat
 from kb.console.queue import QueueError
 from kb.conversations import Message
@@ -51,7 +54,10 @@ class TypingIn(BaseModel):
 
 
 class TransferIn(BaseModel):
-    to: str = Field(min_length=1, max_length=64)
+    """To a colleague (``to``, a username) or to a department's queue (``department``)."""
+
+    to: str | None = Field(default=None, min_length=1, max_length=64)
+    department: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 @router.post("/status")
@@ -86,17 +92,44 @@ def _mine(session: Session, staff_id: int) -> list[dict[str, Any]]:
 def _me(session: Session, staff_id: int) -> dict[str, Any]:
     m = session.get(StaffMember, staff_id)
     assert m is not None
-    return {"status": m.console_status, "chats": _mine(session, staff_id)}
+    return {
+        "status": m.console_status,
+        "department": m.department,
+        "chats": _mine(session, staff_id),
+    }
+
+
+def for_librarian(
+    chats: list[dict[str, Any]], department: str | None, only_mine: bool
+) -> list[dict[str, Any]]:
+    """The queue as one librarian sees it: their department's chats first (in queue
+    order), and with ``only_mine`` nothing else."""
+    ours = [c for c in chats if same_department(c["department"], department)]
+    if only_mine:
+        return ours
+    return ours + [c for c in chats if c not in ours]
 
 
 @router.get("/queue")
 async def queue_view(
-    who: Annotated[Librarian, Depends(api_librarian)], request: Request
+    who: Annotated[Librarian, Depends(api_librarian)],
+    request: Request,
+    department: str = "all",
 ) -> dict[str, Any]:
+    """``?department=mine``: only the chats waiting for my department."""
+    if department not in ("all", "mine"):
+        raise HTTPException(422, "department must be all or mine")
     state = _state(request)
     snapshot = await state.db.run(steps.queue_state, state.settings)
     me = await state.db.run(_me, who.id)
-    return {**snapshot.console, "mine": me["chats"], "status": me["status"]}
+    chats = for_librarian(snapshot.console["chats"], me["department"], department == "mine")
+    return {
+        **snapshot.console,
+        "chats": chats,
+        "mine": me["chats"],
+        "status": me["status"],
+        "my_department": me["department"],
+    }
 
 
 @router.post("/chats/{chat_id}/claim")
@@ -136,6 +169,7 @@ def _transcript(session: Session, chat_id: int, who: Librarian) -> dict[str, Any
         "channel": conv.channel,
         "language": conv.language,
         "trigger": chat.trigger,
+        "department": chat.department,
         "requested_at": chat.requested_at.isoformat(),
         "rating": chat.rating,
         "comment": chat.comment,
@@ -220,8 +254,14 @@ async def transfer(
     body: TransferIn,
     request: Request,
 ) -> Any:
+    if (body.to is None) == (body.department is None):
+        raise HTTPException(422, "give either to (a colleague) or department")
+    desk = _state(request).desk
     try:
-        await _state(request).desk.transfer(chat_id, who.id, body.to)
+        if body.department is not None:
+            await desk.transfer_to_department(chat_id, who.id, body.department)
+        else:
+            await desk.transfer(chat_id, who.id, body.to or "")
     except QueueError as exc:
         return _refused(exc)
     return {"ok": True}
@@ -256,6 +296,14 @@ def _colleagues(session: Session, staff_id: int) -> list[dict[str, str]]:
 @router.get("/colleagues")
 async def colleagues(who: Annotated[Librarian, Depends(api_librarian)], request: Request) -> Any:
     return await _state(request).db.run(_colleagues, who.id)
+
+
+@router.get("/departments")
+async def departments(who: Annotated[Librarian, Depends(api_librarian)], request: Request) -> Any:
+    """For the transfer dialog: each department with its members and how many are online."""
+    state = _state(request)
+    rows = await state.db.run(list_departments, state.settings)
+    return [{"name": d.name, "members": d.members, "online": d.online} for d in rows]
 
 
 @router.get("/canned")

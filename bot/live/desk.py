@@ -75,7 +75,8 @@ class Desk:
     # --- librarian side (called by the console API) -----------------------------
 
     async def claim(self, chat_id: int, staff_id: int) -> Said:
-        said = await self.db.run(steps.claim, chat_id, staff_id)  # QueueError if lost
+        # QueueError if lost, or kept for a department the librarian is not in.
+        said = await self.db.run(steps.claim, chat_id, staff_id, self.settings)
         await self._pause(said.patron, True)
         await self._to_patron(said)
         await self.announce_queue()
@@ -103,6 +104,15 @@ class Desk:
         await self.fanout.publish(staff_key(new_owner), {"type": "assigned", "chat": chat})
         await self.fanout.publish(staff_key(staff_id), {"type": "released", "chat": chat})
         return new_owner
+
+    async def transfer_to_department(self, chat_id: int, staff_id: int, department: str) -> None:
+        """Back to the queue for the department; the engine stays paused meanwhile."""
+        said = await self.db.run(
+            steps.transfer_to_department, chat_id, staff_id, department, self.settings
+        )
+        await self._to_patron(said)
+        await self.fanout.publish(staff_key(staff_id), {"type": "released", "chat": chat_id})
+        await self.announce_queue()
 
     async def close(self, chat_id: int, staff_id: int) -> None:
         said = await self.db.run(steps.close, chat_id, staff_id)

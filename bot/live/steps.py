@@ -12,9 +12,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot import texts
-from kb.console import queue
+from kb.console import departments, queue
 from kb.console.models import ChatStatus, Feedback, LiveChat
-from kb.conversations import Conversation, Message, Speaker, record_message
+from kb.conversations import Conversation, ConversationMode, Message, Speaker, record_message
 from kb.db import utcnow
 from kb.outbound import enqueue
 from kb.settings import Settings
@@ -181,6 +181,12 @@ class QueueState:
     waiting: list[tuple[Patron, int, int]]  # patron, position, minutes
 
 
+def _transferred(chat: LiveChat) -> bool:
+    """Queued after a librarian transferred it: the bot stays silent, and the patron,
+    told of the transfer, is not sent places in a queue they cannot leave."""
+    return chat.conversation.mode == ConversationMode.HUMAN
+
+
 def queue_state(session: Session, settings: Settings, now: datetime | None = None) -> QueueState:
     now = now or utcnow()
     rows = []
@@ -189,7 +195,8 @@ def queue_state(session: Session, settings: Settings, now: datetime | None = Non
         chat = session.get(LiveChat, place.chat_id)
         assert chat is not None
         conv = chat.conversation
-        waiting.append((_patron(conv), place.position, place.wait_minutes))
+        if not _transferred(chat):
+            waiting.append((_patron(conv), place.position, place.wait_minutes))
         rows.append(
             {
                 "id": chat.id,
@@ -201,6 +208,10 @@ def queue_state(session: Session, settings: Settings, now: datetime | None = Non
                 "language": conv.language,
                 "trigger": chat.trigger,
                 "requeued": chat.requeues > 0,
+                "transferred": _transferred(chat),
+                "department": chat.department,
+                # Kept for the department now: one of its librarians is online.
+                "reserved": departments.reserved_for(session, settings, chat, now) is not None,
             }
         )
     return QueueState({"type": "queue", "chats": rows}, waiting)
@@ -231,7 +242,7 @@ def tell_places(
         chat = session.get(LiveChat, place.chat_id)
         assert chat is not None
         conv = chat.conversation
-        if conv.channel == "web" or chat.told_position == place.position:
+        if conv.channel == "web" or chat.told_position == place.position or _transferred(chat):
             continue
         if conv.id != answered and chat.told_at is not None and now - chat.told_at < every:
             continue
@@ -276,9 +287,9 @@ def _staff(session: Session, staff_id: int) -> StaffMember:
     return member
 
 
-def claim(session: Session, chat_id: int, staff_id: int) -> Said:
+def claim(session: Session, chat_id: int, staff_id: int, settings: Settings) -> Said:
     member = _staff(session, staff_id)
-    chat = queue.claim(session, chat_id, member)
+    chat = queue.claim(session, chat_id, member, settings=settings)
     conv = chat.conversation
     return say(
         session,
@@ -313,6 +324,22 @@ def transfer(
         code="transferred",
     )
     return said, chat.staff_id, chat.id
+
+
+def transfer_to_department(
+    session: Session, chat_id: int, staff_id: int, department: str, settings: Settings
+) -> Said:
+    chat = queue.transfer_to_department(
+        session, chat_id, _staff(session, staff_id), department, settings
+    )
+    conv = chat.conversation
+    return say(
+        session,
+        conv,
+        Speaker.SYSTEM,
+        texts.text("transferred_department", conv.language, department=chat.department),
+        code="transferred",
+    )
 
 
 def close(session: Session, chat_id: int, staff_id: int) -> Said:

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.db import utcnow
@@ -57,24 +57,47 @@ def in_service_hours(settings: Settings, now: datetime | None = None) -> bool:
     )
 
 
-def online_librarians(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """How many librarians are online with a console heard from recently."""
+def same_department(a: str | None, b: str | None) -> bool:
+    """Departments are typed by admins: "Reference" and " reference " are one."""
+    return bool(a and b) and _fold(a or "") == _fold(b or "")
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def online_librarians(
+    session: Session,
+    settings: Settings,
+    now: datetime | None = None,
+    department: str | None = None,
+) -> int:
+    """How many librarians (of ``department``, if given) are online with a console heard
+    from recently."""
     since = (now or utcnow()) - timedelta(seconds=settings.console_presence_seconds)
-    return int(
-        session.scalar(
-            select(func.count(StaffMember.id)).where(
-                StaffMember.active.is_(True),
-                StaffMember.console_status == "online",
-                StaffMember.last_seen_at >= since,
-            )
+    departments = session.scalars(
+        select(StaffMember.department).where(
+            StaffMember.active.is_(True),
+            StaffMember.console_status == "online",
+            StaffMember.last_seen_at >= since,
         )
-        or 0
-    )
+    ).all()
+    if department is None:
+        return len(departments)
+    return sum(1 for d in departments if same_department(d, department))
 
 
-def librarian_available(session: Session, settings: Settings, now: datetime | None = None) -> bool:
-    """Someone online, inside the hours in force (the console's overrides and holidays
-    over the setting: ``kb.console.service_hours``)."""
+def librarian_available(
+    session: Session,
+    settings: Settings,
+    now: datetime | None = None,
+    department: str | None = None,
+) -> bool:
+    """Someone (of ``department``, if given) online, inside the hours in force (the
+    console's overrides and holidays over the setting: ``kb.console.service_hours``)."""
     from kb.console.service_hours import open_now
 
-    return open_now(session, settings, now) and online_librarians(session, settings, now) > 0
+    return (
+        open_now(session, settings, now)
+        and online_librarians(session, settings, now, department) > 0
+    )

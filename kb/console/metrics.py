@@ -72,6 +72,8 @@ class Report:
     handoff_rate: float | None
     per_librarian: dict[str, dict[str, float | int | None]]
     per_day: dict[str, dict[str, float | int | None]]
+    # Chats that waited in a department's queue (asked for, or transferred there).
+    per_department: dict[str, dict[str, float | int | None]]
 
 
 def report(session: Session, days: int = 30, now: datetime | None = None) -> Report:
@@ -83,11 +85,14 @@ def report(session: Session, days: int = 30, now: datetime | None = None) -> Rep
     overall = Group()
     by_staff: dict[str, Group] = defaultdict(Group)
     by_day: dict[str, Group] = defaultdict(Group)
+    by_department: dict[str, Group] = defaultdict(Group)
     for chat in chats:
         overall.add(chat)
         by_day[chat.requested_at.date().isoformat()].add(chat)
         if chat.staff is not None:
             by_staff[chat.staff.username].add(chat)
+        if chat.department:
+            by_department[chat.department].add(chat)
     conversations = int(
         session.scalar(
             select(func.count(Conversation.id)).where(Conversation.last_activity_at >= since)
@@ -102,6 +107,7 @@ def report(session: Session, days: int = 30, now: datetime | None = None) -> Rep
         (len(chats) / conversations) if conversations else None,
         {k: g.row() for k, g in sorted(by_staff.items())},
         {k: g.row() for k, g in sorted(by_day.items())},
+        {k: g.row() for k, g in sorted(by_department.items())},
     )
 
 
@@ -115,5 +121,7 @@ def to_csv(rep: Report) -> str:
         w.writerow(["librarian", key, *row.values()])
     for key, row in rep.per_day.items():
         w.writerow(["day", key, *row.values()])
+    for key, row in rep.per_department.items():
+        w.writerow(["department", key, *row.values()])
     w.writerow(["handoff_rate", "", rep.handoff_rate])
     return out.getvalue()

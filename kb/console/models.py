@@ -56,6 +56,9 @@ class LiveChat(Base):
     # and when: updates go out only when it changed, and not too often.
     told_position: Mapped[int | None] = mapped_column(Integer)
     told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The department queue it waits in (a staff department, as spelled there): the
+    # patron asked for it, or a librarian transferred the chat there. None: everyone's.
+    department: Mapped[str | None] = mapped_column(String(100))
 
     conversation: Mapped[Conversation] = relationship()
     staff: Mapped[StaffMember | None] = relationship()

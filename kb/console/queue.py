@@ -1,9 +1,12 @@
-"""The live-chat queue: request a librarian, claim (race-safe), transfer, close, rate,
-return to the queue. Functions take a session; the caller commits.
+"""The live-chat queue: request a librarian, claim (race-safe), transfer to a colleague
+or a department, close, rate, return to the queue. Functions take a session; the
+caller commits.
 
 A conversation has at most one open live chat (queued or active). Its mode follows:
 queued -> WAITING (the bot still answers), active -> HUMAN (the bot is silent),
-closed / cancelled -> BOT.
+closed / cancelled -> BOT. A chat transferred to a department waits in the queue
+with the bot still silent (HUMAN): the patron was already talking to a person.
+Department chats follow the claim rule in :mod:`kb.console.departments`.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kb.console.availability import online_librarians
+from kb.console import departments
+from kb.console.availability import online_librarians, same_department
 from kb.console.models import ChatStatus, Feedback, LiveChat
 from kb.conversations.models import Conversation, ConversationMode
 from kb.db import utcnow
-from kb.settings import Settings
+from kb.settings import Settings, get_settings
 from kb.staff.models import StaffMember
 
 OPEN = (ChatStatus.QUEUED, ChatStatus.ACTIVE)
@@ -50,9 +54,14 @@ def open_chat(session: Session, conversation_id: int) -> LiveChat | None:
 
 
 def request_chat(
-    session: Session, conv: Conversation, trigger: str, now: datetime | None = None
+    session: Session,
+    conv: Conversation,
+    trigger: str,
+    now: datetime | None = None,
+    department: str | None = None,
 ) -> LiveChat:
-    """Put the conversation in the queue (or return its open chat)."""
+    """Put the conversation in the queue (or return its open chat): in ``department``'s
+    queue if a console account belongs to that department, else the general one."""
     chat = open_chat(session, conv.id)
     if chat is not None:
         return chat
@@ -61,6 +70,7 @@ def request_chat(
         conversation_id=conv.id,
         status=ChatStatus.QUEUED,
         trigger=trigger,
+        department=departments.find(session, department) if department else None,
         requested_at=now,
         queued_at=now,
         transfers=0,
@@ -72,14 +82,14 @@ def request_chat(
     return chat
 
 
-def queued(session: Session) -> list[LiveChat]:
-    return list(
-        session.scalars(
-            select(LiveChat)
-            .where(LiveChat.status == ChatStatus.QUEUED)
-            .order_by(LiveChat.queued_at, LiveChat.id)
-        )
+def queued(session: Session, department: str | None = None) -> list[LiveChat]:
+    """The queue in order; with ``department``, only the chats waiting for it."""
+    chats = session.scalars(
+        select(LiveChat)
+        .where(LiveChat.status == ChatStatus.QUEUED)
+        .order_by(LiveChat.queued_at, LiveChat.id)
     )
+    return [c for c in chats if department is None or same_department(c.department, department)]
 
 
 def average_chat_minutes(session: Session, settings: Settings, recent: int = 50) -> float:
@@ -122,15 +132,34 @@ def cancel(session: Session, conv: Conversation) -> LiveChat | None:
 
 
 def claim(
-    session: Session, chat_id: int, staff: StaffMember, now: datetime | None = None
+    session: Session,
+    chat_id: int,
+    staff: StaffMember,
+    now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> LiveChat:
     """Take a queued chat. Exactly one of several librarians claiming at once wins:
-    the update only matches while the chat is still queued."""
+    the update only matches while the chat is still queued. A department's chat is
+    theirs while one of them is online (``kb.console.departments``)."""
     now = now or utcnow()
+    waiting = session.get(LiveChat, chat_id)
+    if waiting is not None and waiting.status == ChatStatus.QUEUED:
+        settings = settings or get_settings()
+        if not departments.may_claim(session, settings, waiting, staff, now):
+            raise QueueError(
+                "reserved",
+                f"this chat waits for {waiting.department}, and a librarian of it is online",
+            )
     won = session.execute(
         update(LiveChat)
         .where(LiveChat.id == chat_id, LiveChat.status == ChatStatus.QUEUED)
-        .values(status=ChatStatus.ACTIVE, staff_id=staff.id, claimed_at=now)
+        # The first claim stays: a chat back in the queue (requeued, or transferred to a
+        # department) has already been answered, and the metrics measure from it.
+        .values(
+            status=ChatStatus.ACTIVE,
+            staff_id=staff.id,
+            claimed_at=func.coalesce(LiveChat.claimed_at, now),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     chat = session.get(LiveChat, chat_id)
@@ -168,6 +197,36 @@ def transfer(session: Session, chat_id: int, staff: StaffMember, to_username: st
     if target.id == staff.id:
         raise QueueError("same", "the chat is already yours")
     chat.staff_id = target.id
+    chat.transfers += 1
+    session.flush()
+    session.refresh(chat)
+    return chat
+
+
+def transfer_to_department(
+    session: Session,
+    chat_id: int,
+    staff: StaffMember,
+    department: str,
+    settings: Settings,
+    now: datetime | None = None,
+) -> LiveChat:
+    """Hand an active chat to a department: it goes back to the queue, kept for that
+    department while one of its librarians is online.
+
+    It keeps its first place in the queue (``queued_at`` is not reset): the patron
+    already waited once and is mid-conversation, so a librarian expects the chat ahead
+    of patrons who asked later, not behind them. The conversation stays HUMAN (the
+    engine stays paused): the bot must not cut into a conversation with a person."""
+    chat = owned_chat(session, chat_id, staff)
+    name = departments.find(session, department)
+    if name is None:
+        raise QueueError("no_department", f"no console user belongs to {department!r}")
+    if online_librarians(session, settings, now, name) == 0:
+        raise QueueError("department_offline", f"nobody from {name} is online")
+    chat.status = ChatStatus.QUEUED
+    chat.staff_id = None
+    chat.department = name
     chat.transfers += 1
     session.flush()
     session.refresh(chat)

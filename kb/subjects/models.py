@@ -26,6 +26,9 @@ class SubjectLibrarian(Base):
     office_en: Mapped[str | None] = mapped_column(Text)
     hours_zh: Mapped[str | None] = mapped_column(Text)
     hours_en: Mapped[str | None] = mapped_column(Text)
+    # The staff department whose librarians take this field's live chats (as admins
+    # spell it on staff accounts); None: the general queue.
+    department: Mapped[str | None] = mapped_column(String(100))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["zh", "en"]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -16,8 +16,12 @@ from kb.subjects.models import SubjectLibrarian
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _LANGS = {"zh", "en"}
+# "department": the staff department whose librarians take this field's live chats.
 TEXT_FIELDS = ("name_zh", "name_en", "email", "phone", "office_zh", "office_en", "hours_zh",
-               "hours_en")  # fmt: skip
+               "hours_en", "department")  # fmt: skip
+
+
+MAX_DEPARTMENT = 100  # as on staff accounts
 
 
 class SubjectError(ValueError):
@@ -117,6 +121,8 @@ def save_librarian(
         raise SubjectError("give at least one subject (subjects_zh or subjects_en)")
     if not (row.email or row.phone):
         raise SubjectError("give a contact: email or phone")
+    if row.department and len(row.department) > MAX_DEPARTMENT:
+        raise SubjectError(f"department: at most {MAX_DEPARTMENT} characters")
     row.updated_by = editor
     row.updated_at = utcnow()
     if row.id is None:

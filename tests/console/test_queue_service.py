@@ -129,7 +129,7 @@ def test_replies_to_other_channels_go_through_the_outbound_queue(session: Sessio
     conv = conversation_for(session, "telegram", "123456")
     conv.language = "zh"
     chat = queue.request_chat(session, conv, "intent")
-    joined = steps.claim(session, chat.id, li.id)
+    joined = steps.claim(session, chat.id, li.id, settings())
     said, line = steps.reply(session, chat.id, li.id, "您好，我来帮您查。")
     assert said.patron.channel == "telegram" and line["speaker"] == "librarian"
     closing = steps.close(session, chat.id, li.id)

@@ -1,5 +1,5 @@
-// The librarian desk: queue, my chats, transcript, reply, canned replies, notes,
-// transfer, close. Every text from patrons (and colleagues) goes in as textContent.
+// The librarian desk: queue (all, or my department's), my chats, transcript, reply,
+// canned replies, notes, transfer (to a colleague or a department queue), close. Every text from patrons (and colleagues) goes in as textContent.
 (function () {
   "use strict";
   var root = document.getElementById("desk");
@@ -8,6 +8,11 @@
   var CSRF = document.querySelector('meta[name="csrf-token"]').content;
   var $ = function (id) { return document.getElementById(id); };
   var current = null, ws = null, retry = 0, typingOn = false, typingTimer = null, canned = [];
+  var myDepartment = null;
+  function sameDepartment(a, b) {
+    var fold = function (s) { return String(s).toLowerCase().split(/\s+/).filter(Boolean).join(" "); };
+    return !!(a && b) && fold(a) === fold(b);
+  }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -30,12 +35,18 @@
     $("queue-count").textContent = q.chats.length;
     $("queue-empty").hidden = q.chats.length > 0;
     q.chats.forEach(function (c) {
-      var li = el("li", "queued");
+      // The server lists my department's chats first; they are highlighted here.
+      var ours = sameDepartment(c.department, myDepartment);
+      var li = el("li", "queued" + (ours ? " for-my-department" : ""));
       li.setAttribute("data-chat", c.id);
       li.appendChild(el("span", "pos", "#" + c.position));
       li.appendChild(el("span", "meta", " " + c.channel + " " + (c.language || "") + " · " + T.waiting + " " +
         mins(c.waited_seconds) + " · " + T.estimate + " " + c.estimate_minutes + " " + T.minutes_short +
-        (c.requeued ? " · " + T.requeued : "")));
+        (c.requeued ? " · " + T.requeued : "") + (c.transferred ? " · " + T.transferred : "")));
+      if (c.department) {
+        li.appendChild(el("span", "dept", " · " + T.for_department + " " + c.department));
+        if (c.reserved) li.appendChild(el("span", "reserved", " (" + T.reserved + ")"));
+      }
       var b = el("button", "claim", T.claim); b.type = "button";
       b.onclick = function () { claim(c.id); };
       li.appendChild(b);
@@ -53,12 +64,15 @@
     });
   }
   function refresh() {
-    return api("GET", "/queue").then(function (q) {
+    return api("GET", "/queue?department=" + $("queue-filter").value).then(function (q) {
       if (q._status !== 200) return;
+      myDepartment = q.my_department;
+      $("queue-filter-label").hidden = !myDepartment;
       renderQueue(q); renderMine(q.mine);
       $("status").value = q.status;
     });
   }
+  $("queue-filter").onchange = refresh;
   function claim(id) {
     api("POST", "/chats/" + id + "/claim").then(function (r) {
       if (r.ok) { notice(""); refresh(); open(id); }
@@ -101,6 +115,7 @@
       });
       var active = c.status === "active" && c.mine;
       $("reply-form").hidden = !active; $("transfer-form").hidden = !active;
+      if (active) loadDepartments();
       refresh();
     });
   }
@@ -135,9 +150,11 @@
   };
   $("transfer-form").onsubmit = function (ev) {
     ev.preventDefault();
-    var to = $("transfer-to").value;
-    if (!to || !current) return;
-    api("POST", "/chats/" + current + "/transfer", { to: to }).then(function (r) {
+    var opt = $("transfer-to").selectedOptions[0];
+    if (!opt || !current) return;
+    var body = opt.getAttribute("data-department") !== null ?
+      { department: opt.getAttribute("data-department") } : { to: opt.value };
+    api("POST", "/chats/" + current + "/transfer", body).then(function (r) {
       if (r.ok) { open(current); } else notice(r.message || "");
     });
   };
@@ -164,7 +181,20 @@
     api("GET", "/colleagues").then(function (list) {
       (Array.isArray(list) ? list : []).forEach(function (c) {
         var o = el("option", null, c.name + " (" + c.username + ", " + (T[c.status] || c.status) + ")");
-        o.value = c.username; $("transfer-to").appendChild(o);
+        o.value = c.username; $("transfer-colleagues").appendChild(o);
+      });
+    });
+  }
+  // Fresh counts each time a chat is opened: who is online changes during a shift.
+  function loadDepartments() {
+    api("GET", "/departments").then(function (list) {
+      var group = $("transfer-departments"); group.textContent = "";
+      (Array.isArray(list) ? list : []).forEach(function (d) {
+        var o = el("option", null, d.name + " (" +
+          T.online_of.replace("{online}", d.online).replace("{members}", d.members) + ")");
+        o.value = "department:" + d.name; o.setAttribute("data-department", d.name);
+        o.disabled = d.online === 0;  // nobody there to take it: the server refuses too
+        group.appendChild(o);
       });
     });
   }
@@ -174,7 +204,7 @@
     ws.onopen = function () { retry = 0; root.setAttribute("data-connected", "1"); };
     ws.onmessage = function (ev) {
       var m; try { m = JSON.parse(ev.data); } catch (e) { return; }
-      if (m.type === "queue") { renderQueue(m); api("GET", "/queue").then(function (q) { if (q.mine) renderMine(q.mine); }); }
+      if (m.type === "queue") refresh();  // my view of it: filtered, my department first
       else if (m.type === "line" && m.chat === current) { var ol = $("lines"); ol.appendChild(lineEl(m)); ol.scrollTop = ol.scrollHeight; }
       else if (m.type === "assigned" || m.type === "released") { refresh(); if (m.chat === current) open(current); }
     };
