@@ -68,6 +68,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The librarian is transferring your chat to {department}; a librarian there will "
         "join you shortly.",
     ),
+    "transfer_unstaffed": (
+        "现在没有馆员在线。您仍在队列中（第 {position} 位），咨询助手也可以继续回答您；"
+        "输入“机器人”可离开队列。",
+        "No librarian is online at the moment. You are still in the queue (number "
+        '{position}) and the assistant can answer you meanwhile; type "bot" to leave the queue.',
+    ),
     "requeued": (
         "馆员的连接中断了，您已回到队列（第 {position} 位），请稍候。",
         "Your librarian was disconnected; you are back in the queue (number {position}).",

@@ -121,10 +121,17 @@ class Desk:
         await self.announce_queue()
 
     async def sweep(self) -> int:
-        """Return chats of librarians gone longer than the grace period to the queue."""
+        """Return chats of librarians gone longer than the grace period to the queue, and
+        give the bot back to patrons transferred to a department nobody is left in."""
+        released = await self.db.run(steps.release_stranded, self.settings)
+        for patron, said in released:
+            await self._pause(patron, False)
+            await self._to_patron(said)
         moved = await self.db.run(steps.requeue_abandoned, self.settings)
         if not moved:
-            return 0
+            if released:
+                await self.announce_queue()
+            return len(released)
         for patron, chat_id, owner in moved:
             await self._pause(patron, False)  # the bot answers again while they wait
             await self.fanout.publish(staff_key(owner), {"type": "released", "chat": chat_id})
@@ -132,7 +139,7 @@ class Desk:
             skip_conversation=None, moved={p.conversation_id for p, _, _ in moved}
         )
         del state
-        return len(moved)
+        return len(moved) + len(released)
 
     # --- both ------------------------------------------------------------------
 

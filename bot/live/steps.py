@@ -366,6 +366,27 @@ def requeue_abandoned(session: Session, settings: Settings) -> list[tuple[Patron
     return moved
 
 
+def release_stranded(session: Session, settings: Settings) -> list[tuple[Patron, Said]]:
+    """Transferred chats nobody online can take: they stay in the queue, but the bot
+    answers again meanwhile and the patron may leave, as any waiting patron may."""
+    released = []
+    for chat in queue.stranded_transfers(session, settings):
+        conv = chat.conversation
+        conv.mode = ConversationMode.WAITING
+        position = next(
+            (p.position for p in queue.places(session, settings) if p.chat_id == chat.id), 1
+        )
+        said = say(
+            session,
+            conv,
+            Speaker.SYSTEM,
+            texts.text("transfer_unstaffed", conv.language, position=position),
+            code="queue",
+        )
+        released.append((_patron(conv), said))
+    return released
+
+
 def touch(session: Session, staff_id: int, status: str | None = None) -> None:
     member = _staff(session, staff_id)
     member.last_seen_at = utcnow()

@@ -1,6 +1,6 @@
 """Each gateway checks now and then for chats whose librarian's console went quiet
 (closed tab, lost network) longer than the grace period, and returns them to the
-queue. The move is a conditional update, so two gateways never move a chat twice.
+queue; chats transferred to a department while nobody is online get the bot back. The move is a conditional update, so two gateways never move a chat twice.
 It also sends patrons waiting on Telegram or WeChat a change of place that the update
 interval held back."""
 
@@ -21,7 +21,7 @@ async def run_sweeper(desk: Desk) -> None:
         try:
             moved = await desk.sweep()
             if moved:
-                log.info("returned %d chat(s) of disconnected librarians to the queue", moved)
+                log.info("%d chat(s) back in the queue or back with the bot", moved)
             else:  # places held back by the update interval go out now
                 await desk.tell_places()
         except asyncio.CancelledError:

@@ -267,6 +267,25 @@ def requeue(session: Session, chat_id: int, owner_id: int) -> LiveChat | None:
     return chat
 
 
+def stranded_transfers(
+    session: Session, settings: Settings, now: datetime | None = None
+) -> list[LiveChat]:
+    """Chats transferred to a department (the bot kept silent) while no librarian at all
+    is online any more: nobody would ever answer them."""
+    if online_librarians(session, settings, now) > 0:
+        return []
+    return list(
+        session.scalars(
+            select(LiveChat)
+            .join(Conversation, Conversation.id == LiveChat.conversation_id)
+            .where(
+                LiveChat.status == ChatStatus.QUEUED,
+                Conversation.mode == ConversationMode.HUMAN,
+            )
+        )
+    )
+
+
 def abandoned(session: Session, settings: Settings, now: datetime | None = None) -> list[LiveChat]:
     """Active chats whose librarian's console has not been heard from for the grace period."""
     since = (now or utcnow()) - timedelta(seconds=settings.console_grace_seconds)

@@ -266,6 +266,37 @@ def test_a_disconnected_librarians_chat_returns_to_the_queue(gateways: Gateways)
     patron.close()
 
 
+def test_a_chat_transferred_to_a_department_nobody_is_left_in_gets_the_bot_back(
+    gateways: Gateways,
+) -> None:
+    from kb.staff.models import StaffMember
+
+    with gateways.db() as session:
+        for member in session.scalars(select(StaffMember)):
+            member.department = "Special Collections" if member.username == "wang" else None
+    li, wang = Librarian(gateways.urls[0], "li"), Librarian(gateways.urls[1], "wang")
+    go_online(li)
+    go_online(wang)
+    patron = Patron(gateways, gateways.urls[1])
+    try:
+        assert li.post(f"/chats/{patron.chat_id}/claim").status_code == 200
+        patron.recv_type("message", code="librarian_joined")
+        moved = li.post(f"/chats/{patron.chat_id}/transfer", {"department": "Special Collections"})
+        assert moved.status_code == 200, moved.text
+        patron.recv_type("message", code="transferred")
+        for lib in (li, wang):  # the day ends before anyone from the department takes it
+            assert lib.post("/status", {"status": "offline"}).status_code == 200
+        told = patron.recv_type("message", timeout=15, code="queue")
+        assert told["text"].startswith("No librarian is online at the moment")
+        patron.say("bot")  # they may leave the queue now, like any waiting patron
+        assert "left the queue" in patron.recv_type("message", speaker="system")["text"]
+    finally:
+        patron.close()
+        with gateways.db() as session:
+            for member in session.scalars(select(StaffMember)):
+                member.department = None
+
+
 def test_canned_replies_and_faq_are_edited_in_the_console(gateways: Gateways) -> None:
     li, zhao = Librarian(gateways.urls[0], "li"), Librarian(gateways.urls[1], "zhao")
     starters = li.get("/canned").json()

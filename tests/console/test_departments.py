@@ -122,6 +122,28 @@ def test_english_transfer_notice(session: Session) -> None:
     )
 
 
+def test_a_transferred_chat_gets_the_bot_back_when_nobody_is_online(session: Session) -> None:
+    s = Settings()
+    li = _staff(session, "li", "Reference")
+    wang = _staff(session, "wang", "Subject Services")
+    conv, chat = _claimed_chat(session, li, language="zh")
+    steps.transfer_to_department(session, chat.id, li.id, "Subject Services", s)
+    li.console_status = "offline"
+    assert steps.release_stranded(session, s) == []  # wang is still there to take it
+
+    wang.console_status = "offline"
+    [(patron, said)] = steps.release_stranded(session, s)
+    assert patron.conversation_id == conv.id
+    assert "现在没有馆员在线" in said.frame["text"] and "第 1 位" in said.frame["text"]
+    assert conv.mode == ConversationMode.WAITING  # the bot answers again
+    assert chat.status == ChatStatus.QUEUED  # and the patron keeps the place
+    assert steps.release_stranded(session, s) == []  # told once
+    # Like any waiting patron, they may leave the queue now.
+    got = steps.intercept(session, conv.id, "机器人")
+    assert got is not None and chat.status == ChatStatus.CANCELLED
+    assert conv.mode == ConversationMode.BOT
+
+
 def test_queue_filtered_by_department(session: Session) -> None:
     _staff(session, "li", "Reference")
     _staff(session, "wang", "Subject Services")
