@@ -180,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delivery-rounds", type=int, default=2, help="items arrive in rounds")
     parser.add_argument("--delivery-timeout", type=float, default=1200.0)
     parser.add_argument("--results", type=Path)
+    parser.add_argument(
+        "--machine-note", default="", help="what else the machine was doing, for RESULTS.md"
+    )
     args = parser.parse_args(argv)
+    command = " ".join(sys.argv[1:] if argv is None else argv)
 
     machine = describe()
     subscriptions, items = synthetic(args.seed, args.subscribers, args.items, args.keywords)
@@ -247,9 +251,9 @@ word pairs. Both methods implement the same rule (a class subscription matches a
 carrying that class; a keyword matches when all its parts are among the item's terms)
 and their results are compared item by item on the sample.
 
-Command: `flock /tmp/refdesk-heavy.lock .venv/bin/python -m bench.alerts.run --results bench/alerts/RESULTS.md`
+Command: `flock /tmp/refdesk-heavy.lock .venv/bin/python -m bench.alerts.run {command}`
 
-Machine: {machine}
+Machine: {machine}{f"; {args.machine_note}" if args.machine_note else ""}
 
 ## In memory: {len(subscriptions):,} subscriptions × {len(items):,} items
 
