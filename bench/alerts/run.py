@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shlex
 import shutil
 import statistics
 import sys
@@ -184,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
         "--machine-note", default="", help="what else the machine was doing, for RESULTS.md"
     )
     args = parser.parse_args(argv)
-    command = " ".join(sys.argv[1:] if argv is None else argv)
+    # How to run it again (the note describes this run only).
+    given = sys.argv[1:] if argv is None else argv
+    command = shlex.join(
+        a
+        for i, a in enumerate(given)
+        if not a.startswith("--machine-note") and given[i - 1 : i] != ["--machine-note"]
+    )
 
     machine = describe()
     subscriptions, items = synthetic(args.seed, args.subscribers, args.items, args.keywords)
