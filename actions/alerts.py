@@ -250,7 +250,11 @@ class ActionAlertFrequency(Action):
                 "另外（可选）：" + consent_store.WORDING["zh"],
                 "Optional: " + consent_store.WORDING["en"],
                 buttons=[
-                    ("允许统计点击", "Allow click counting", '/alert_consent{"consent": "yes"}'),
+                    (
+                        "允许统计点击和打开",
+                        "Allow counting clicks and opens",
+                        '/alert_consent{"consent": "yes"}',
+                    ),
                     ("不用了", "No, thanks", '/alert_consent{"consent": "no"}'),
                 ],
             )

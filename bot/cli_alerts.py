@@ -153,8 +153,8 @@ def stats_command(
     until: Annotated[datetime | None, typer.Option("--to", help="end (default: now)")] = None,
     lang: Annotated[str, typer.Option(help="labels in zh or en")] = "zh",
 ) -> None:
-    """Per topic: subscribers, consenting subscribers, alerts queued and pending, clicks
-    and click rate (consenting patrons only)."""
+    """Per topic: subscribers, consenting subscribers, alerts queued and pending, clicks,
+    click rate, opened e-mail alerts and open rate (consenting patrons only)."""
     from kb.alerts.engagement import figures
 
     for name, value in (("--from", since), ("--to", until)):
@@ -164,9 +164,20 @@ def stats_command(
         _fail("stats: --lang is zh or en")
     with migrated_session() as session:
         data = figures(session, since=since, until=until, language=lang)
-    table = Table("topic", "subscribers", "consenting", "queued", "pending", "clicks", "click rate")
+    table = Table(
+        "topic",
+        "subscribers",
+        "consenting",
+        "queued",
+        "pending",
+        "clicks",
+        "click rate",
+        "opens",
+        "open rate",
+    )
     for r in data["topics"]:
         rate = f"{r['click_rate']:.1%}" if r["click_rate"] is not None else "–"
+        opened = f"{r['open_rate']:.1%}" if r["open_rate"] is not None else "–"
         table.add_row(
             r["label"],
             str(r["subscribers"]),
@@ -175,6 +186,8 @@ def stats_command(
             str(r["pending"]),
             str(r["clicks"]),
             rate,
+            str(r["opens"]),
+            opened,
         )
     console.print(table)
     typer.echo(f"{data['from']} – {data['to']}; {data['note']}")

@@ -21,6 +21,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from bot import texts
+from bot.alerts import pixel
 from kb.settings import Settings
 
 # Paths a stranger can hit without a chat session: link resolvers, APIs, downloads,
@@ -114,6 +115,10 @@ def install(app, limits: Limits) -> None:  # type: ignore[no-untyped-def]
             address = client_address(request.client.host if request.client else None)
             retry_after = await limits.request_allowed(address)
             if retry_after is not None:
+                # A mail client shows an e-mail alert's image, never an error; over the
+                # limit the open is just not counted.
+                if request.url.path.startswith(pixel.PREFIX):
+                    return pixel.image()
                 return _too_many(request, retry_after)
         response = await call_next(request)
         for name, value in _SECURITY_HEADERS.items():

@@ -32,6 +32,8 @@ OPEN: dict[tuple[str, str], str] = {
     ("GET", "/alerts/unsubscribe/{token}"): "one-tap unsubscribe: the signed token is the key",
     ("POST", "/alerts/unsubscribe/{token}"): "one-tap unsubscribe: the signed token is the key",
     ("GET", "/alerts/r/{token}"): "alert link redirect: the signed token is the key",
+    ("GET", "/alerts/o/{token}"): "e-mail alert open image: the signed token is the key; "
+    "a 1x1 GIF for any token",
     (
         "GET",
         "/privacy/export/{token}",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shlex
 import shutil
 import statistics
 import sys
@@ -180,7 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delivery-rounds", type=int, default=2, help="items arrive in rounds")
     parser.add_argument("--delivery-timeout", type=float, default=1200.0)
     parser.add_argument("--results", type=Path)
+    parser.add_argument(
+        "--machine-note", default="", help="what else the machine was doing, for RESULTS.md"
+    )
     args = parser.parse_args(argv)
+    # How to run it again (the note describes this run only).
+    given = sys.argv[1:] if argv is None else argv
+    command = shlex.join(
+        a
+        for i, a in enumerate(given)
+        if not a.startswith("--machine-note") and given[i - 1 : i] != ["--machine-note"]
+    )
 
     machine = describe()
     subscriptions, items = synthetic(args.seed, args.subscribers, args.items, args.keywords)
@@ -247,9 +258,9 @@ word pairs. Both methods implement the same rule (a class subscription matches a
 carrying that class; a keyword matches when all its parts are among the item's terms)
 and their results are compared item by item on the sample.
 
-Command: `flock /tmp/refdesk-heavy.lock .venv/bin/python -m bench.alerts.run --results bench/alerts/RESULTS.md`
+Command: `flock /tmp/refdesk-heavy.lock .venv/bin/python -m bench.alerts.run {command}`
 
-Machine: {machine}
+Machine: {machine}{f"; {args.machine_note}" if args.machine_note else ""}
 
 ## In memory: {len(subscriptions):,} subscriptions × {len(items):,} items
 

@@ -4,7 +4,7 @@
 |---|---|---|
 | GET | /api/alerts/topics | the topic vocabulary (CLC classes, bilingual labels) |
 | POST | /api/alerts/announcements/preview | audience count and the text patrons will see |
-| POST | /api/alerts/announcements | publish now, or at ``publish_at`` |
+| POST | /api/alerts/announcements | publish now, or at ``publish_at`` (admins; 403 otherwise) |
 | GET | /api/alerts/stats?from=&to=&lang= | per topic: subscribers, alerts queued, consented clicks |
 """
 
@@ -21,7 +21,14 @@ from bot.delivery.auth import current_staff
 from bot.delivery.errors import ApiError, audited
 from bot.state import AppState
 from kb.alerts import engagement
-from kb.alerts.announcements import AnnouncementError, Draft, preview, publish
+from kb.alerts.announcements import (
+    SEND_REFUSED,
+    AnnouncementError,
+    Draft,
+    may_send,
+    preview,
+    publish,
+)
 from kb.alerts.vocabulary import vocabulary
 from kb.staff.models import StaffMember
 
@@ -70,6 +77,8 @@ async def announce(body: AnnouncementIn, request: Request, staff: Staff) -> dict
     draft = body.draft()
 
     def work(session: Session) -> dict[str, Any]:
+        if not may_send(staff.role.value):
+            raise ApiError(403, "admin_only", SEND_REFUSED)
         try:
             shown = preview(session, draft)
             item = publish(session, draft, staff=staff.username)

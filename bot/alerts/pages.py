@@ -5,19 +5,25 @@
 the body ``List-Unsubscribe=One-Click`` from a mail client (RFC 8058) is the same POST.
 A changed token is 404, an expired one 410. ``GET /alerts/r/{token}`` redirects to the
 item; the click is counted only when the patron opted in to engagement tracking.
+``GET /alerts/o/{token}`` is the image in e-mail alerts to patrons who opted in: it
+counts the message as opened (once) and is a 1x1 GIF for any token, never an error.
 """
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.alerts import pixel
 from bot.delivery.pages import message_page, render
 from bot.state import AppState
 from kb.alerts import engagement, tokens
 from kb.alerts.unsubscribe import describe, perform
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("refdesk.alerts")
 
 _INVALID = (
     {"zh": "链接无效", "en": "This link is not valid"},
@@ -99,3 +105,15 @@ async def follow(request: Request, token: str) -> Response:
     except (tokens.TokenInvalid, tokens.TokenExpired) as exc:
         return _problem(request, exc)
     return RedirectResponse(target, status_code=302, headers={"Referrer-Policy": "no-referrer"})
+
+
+@router.get(pixel.PREFIX + "{token}", response_model=None)
+async def opened(request: Request, token: str) -> Response:
+    state: AppState = request.app.state.refdesk
+    try:
+        await state.db.run(engagement.record_open, token)
+    except tokens.TokenInvalid:
+        pass  # not ours: nothing counted, the image all the same
+    except Exception:  # noqa: BLE001 - a mail client shows the image, never an error
+        log.exception("alerts: an e-mail open could not be recorded")
+    return pixel.image()

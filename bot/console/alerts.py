@@ -3,7 +3,8 @@ preview in both languages with the audience count, publish now or at a local dat
 time), the announcements scheduled and sent, and per-topic figures. The work is the
 alerts API's (kb.alerts.announcements, kb.alerts.engagement); every view is written to
 the staff access log. Any librarian may look and preview; sending to patrons is for
-admins."""
+admins (kb.alerts.announcements.may_send, the API's rule too); a refused send is
+logged."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from bot.console import auth
 from bot.console.auth import Librarian
 from bot.console.pages import _state, render
 from kb.alerts import engagement
-from kb.alerts.announcements import AnnouncementError, Draft, listing, preview, publish
+from kb.alerts.announcements import (
+    SEND_REFUSED,
+    AnnouncementError,
+    Draft,
+    listing,
+    may_send,
+    preview,
+    publish,
+)
 from kb.alerts.timing import valid_zone, zone
 from kb.staff import audit
 from kb.staff.models import StaffMember
@@ -106,6 +115,7 @@ async def _page(
         zones=ZONES,
         announcements=announcements,
         sent=request.query_params.get("sent"),
+        can_send=may_send(who.role),
     )
 
 
@@ -125,8 +135,13 @@ async def alerts_submit(
 ) -> Response:
     auth.check_csrf(request, csrf, who.csrf)
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
-    if action == "publish" and not who.admin:
-        raise HTTPException(403, "only an admin can send announcements to patrons")
+    if action == "publish" and not may_send(who.role):
+
+        def refused(session: Session) -> None:
+            _logged(session, who, "alerts_announce", 403, SEND_REFUSED)
+
+        await _state(request).db.run(refused)
+        raise HTTPException(403, SEND_REFUSED)
     try:
         draft = _draft(form)
     except AnnouncementError as exc:

@@ -149,6 +149,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "consenting": ("同意统计的订阅者", "Consenting subscribers"),
     "clicks": ("点击（仅同意者）", "Clicks (consenting only)"),
     "click_rate": ("点击率（仅同意者）", "Click rate (consenting only)"),
+    "opens": ("打开的邮件通报（仅同意者）", "E-mail opens (consenting only)"),
+    "open_rate": ("邮件打开率（仅同意者）", "E-mail open rate (consenting only)"),
     "seconds_short": ("秒", "s"),
     # --- document delivery (bot/console/delivery.py) ---
     "delivery": ("文献传递", "Document delivery"),

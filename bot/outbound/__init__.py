@@ -57,7 +57,8 @@ class Outgoing:
     language: str | None = None  # "zh" / "en" / None (both)
     kind: str = "system"
     links: tuple[str, ...] = field(default_factory=tuple)
-    # E-mail only: subject and extra headers (alerts: List-Unsubscribe, RFC 8058).
+    # E-mail only: subject and extra headers (alerts: List-Unsubscribe, RFC 8058), an
+    # HTML alternative and, with consent, the open-tracking image (kb.mail.build).
     email: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
 

@@ -1,7 +1,9 @@
 """The outbound worker's e-mail sender: replies to reference questions, delivery
 notices and alerts for patrons with an e-mail address (``patrons.email``) and no
 reachable chat channel, or for messages queued for ``email`` (alert subscribers who
-chose e-mail).
+chose e-mail). The message is built by ``kb.mail.build``: alerts come as plain text with
+an HTML alternative, whose end carries the open-tracking image only for a patron who
+consented to it (``kb.alerts.consent``).
 
 SMTP has no idempotency key, so the sender is not idempotent: SENDING is committed
 before the exchange, and a message whose exchange may have happened (a timeout or a

@@ -1,5 +1,9 @@
 """Librarians' announcements to a topic audience: preview with the audience count,
-then publish now or at a set time (an item the matcher picks up once it is due)."""
+then publish now or at a set time (an item the matcher picks up once it is due).
+
+Who may send: every librarian may compose and preview; sending reaches patrons and
+cannot be taken back, so it is for admins (``may_send``), in the console and through
+the API alike."""
 
 from __future__ import annotations
 
@@ -15,10 +19,18 @@ from kb.alerts.models import AlertItem, ItemKind
 from kb.alerts.text import keyword_key, terms
 from kb.alerts.vocabulary import vocabulary
 from kb.db import utcnow
+from kb.staff.models import StaffRole
+
+SEND_REFUSED = "only an admin can send announcements to patrons; any librarian may preview"
 
 
 class AnnouncementError(ValueError):
     """Something the librarian must fix; the text names the field."""
+
+
+def may_send(role: str) -> bool:
+    """Whether a staff member with this role may send an announcement to patrons."""
+    return role == StaffRole.ADMIN.value
 
 
 @dataclass

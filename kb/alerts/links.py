@@ -1,5 +1,6 @@
 """Links in alerts: one-tap unsubscribe (that topic / everything) and, only for
-patrons who consented, tracked links through ``/alerts/r/{token}``."""
+patrons who consented, tracked links through ``/alerts/r/{token}`` and the e-mail
+tracking image ``/alerts/o/{token}``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from kb.settings import get_settings
 
 UNSUBSCRIBE = "alerts-unsubscribe"
 CLICK = "alerts-click"
+OPEN = "alerts-open"
 
 
 def base_url() -> str:
@@ -38,3 +40,12 @@ def item_url(
         days=get_settings().alerts_link_days,
     )
     return f"{base_url()}/alerts/r/{token}"
+
+
+def open_image_url(subscriber_id: int, message_id: str) -> str:
+    """The 1x1 image an e-mail alert to a consenting patron carries: fetching it counts
+    the message as opened."""
+    token = tokens.make(
+        OPEN, {"s": subscriber_id, "m": message_id}, days=get_settings().alerts_link_days
+    )
+    return f"{base_url()}/alerts/o/{token}"

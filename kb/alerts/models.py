@@ -143,6 +143,9 @@ class AlertDelivery(Base):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "item_id"),
         Index("ix_alert_deliveries_status_due", "status", "due_at"),
+        # A subscriber's pending, due deliveries (queueing reads and claims by it; with
+        # only the status index SQLite scanned every pending row for each subscriber).
+        Index("ix_alert_deliveries_subscriber_status_due", "subscriber_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,6 +182,23 @@ class AlertClick(Base):
     topic: Mapped[str] = mapped_column(String(100))
     local_hour: Mapped[int] = mapped_column(Integer)
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertOpen(Base):
+    """An e-mail alert opened (its tracking image fetched), kept only while the patron
+    consents: one row per outbound message, however often the image is fetched. Every
+    delivery the message carried counts as opened once."""
+
+    __tablename__ = "alert_opens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_subscribers.id", ondelete="CASCADE"), index=True
+    )
+    # The outbound message (``alert_deliveries.outbound_id`` of what it carried).
+    outbound_id: Mapped[str] = mapped_column(String(36), unique=True)
+    local_hour: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AlertCursor(Base):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -28,9 +29,11 @@ def enqueue(
     channel: str | None = None,
     not_before: datetime | None = None,
     extra: dict[str, Any] | None = None,
+    message_id: str | None = None,
 ) -> OutboundMessage:
     """Queue a message for a patron. With ``dedupe_key`` the same message is queued once:
-    enqueueing it again returns the first one."""
+    enqueueing it again returns the first one. ``message_id``: the id to give it (a
+    caller that must name the message before it exists, e.g. in the message's own links)."""
     if not text or not text.strip():
         raise OutboundError("text must not be empty")
     for i, button in enumerate(buttons):
@@ -44,6 +47,7 @@ def enqueue(
             return existing
     body = {"text": text, "buttons": list(buttons), **(extra or {})}
     message = OutboundMessage(
+        id=message_id or str(uuid.uuid4()),
         patron_id=patron_id,
         kind=kind,
         dedupe_key=dedupe_key,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kb.privacy.models import ConsentEvent
 
 PROCESSING = "processing"  # the privacy notice was shown on first contact
-ENGAGEMENT = "engagement"  # counting clicks on alert links (kb.alerts.consent)
+ENGAGEMENT = "engagement"  # counting clicks on alert links and e-mail opens (kb.alerts.consent)
 # using alert topics and past catalog searches for suggestions (kb.personalisation.consent)
 PERSONALISATION = "personalisation"
 

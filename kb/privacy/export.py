@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from kb.acquisitions.models import PurchaseSuggestion, PurchaseSupporter
 from kb.alerts import tokens
-from kb.alerts.models import AlertClick, Subscriber
+from kb.alerts.models import AlertClick, AlertOpen, Subscriber
 from kb.console.models import LiveChat
 from kb.conversations.models import Conversation, Message
 from kb.crypto import keyring
@@ -185,6 +185,7 @@ def _subscription(session: Session, patron_id: int) -> dict[str, Any] | None:
     if sub is None:
         return None
     clicks = session.scalars(select(AlertClick).where(AlertClick.subscriber_id == sub.id))
+    opens = session.scalars(select(AlertOpen).where(AlertOpen.subscriber_id == sub.id))
     return {
         "active": sub.active,
         "frequency": sub.frequency.value,
@@ -195,6 +196,7 @@ def _subscription(session: Session, patron_id: int) -> dict[str, Any] | None:
         "learned_send_hour": sub.best_hour,
         "topics": [{"kind": t.kind.value, "value": t.value, "words": t.words} for t in sub.topics],
         "counted_clicks": [{"topic": c.topic, "clicked_at": _iso(c.clicked_at)} for c in clicks],
+        "counted_email_opens": [{"opened_at": _iso(o.opened_at)} for o in opens],
     }
 
 

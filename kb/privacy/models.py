@@ -15,9 +15,9 @@ class ConsentEvent(Base):
     """One consent or notice event, for any purpose; per purpose the latest one counts.
 
     Purposes: ``processing`` (the privacy notice was shown: the conversation is
-    processed to answer the patron), ``engagement`` (counting clicks on alert links,
-    a separate opt-in), ``personalisation`` (alert topics and past searches used for
-    reading suggestions, a separate opt-in). Never assumed: no row means no consent.
+    processed to answer the patron), ``engagement`` (counting clicks on alert links and
+    opens of e-mail alerts, a separate opt-in), ``personalisation`` (alert topics and past
+    searches used for reading suggestions, a separate opt-in). Never assumed: no row means no consent.
     """
 
     __tablename__ = "privacy_consents"

@@ -72,9 +72,9 @@ def test_compose_schedule_list_and_figures(gateways: Gateways) -> None:
     no_csrf = li.http.post("/console/api/alerts/preview", json=DRAFT)
     assert no_csrf.status_code == 403
 
-    # Only an admin sends to patrons.
+    # Only an admin sends to patrons (the API's rule too); the refusal is logged.
     refused = li.http.post("/console/alerts", data={**DRAFT, "csrf": li.csrf, "action": "publish"})
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and "only an admin" in refused.text
 
     # Scheduled for tomorrow 09:00 in Shanghai = 01:00 UTC.
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
@@ -105,7 +105,7 @@ def test_compose_schedule_list_and_figures(gateways: Gateways) -> None:
 
     from kb.alerts.dispatch import queue_due
     from kb.alerts.matching import match_pending
-    from kb.alerts.models import AlertClick, AlertItem
+    from kb.alerts.models import AlertClick, AlertDelivery, AlertItem, AlertOpen
     from kb.staff.audit import StaffAccess
     from kb.staff.models import StaffMember
 
@@ -118,6 +118,10 @@ def test_compose_schedule_list_and_figures(gateways: Gateways) -> None:
         assert match_pending(session) == 2  # the scheduled one is not due yet
         queue_due(session)
         session.add(AlertClick(subscriber_id=subs["ai1"], topic="announcement", local_hour=9))
+        opened = session.scalar(
+            select(AlertDelivery.outbound_id).where(AlertDelivery.subscriber_id == subs["ai1"])
+        )
+        session.add(AlertOpen(subscriber_id=subs["ai1"], outbound_id=opened, local_hour=9))
 
     listed = zhao.http.get("/console/alerts?lang=en")
     rows = {
@@ -134,6 +138,8 @@ def test_compose_schedule_list_and_figures(gateways: Gateways) -> None:
     # Two alerts queued, one to the consenting patron, who clicked: 100%, not 50%.
     assert '<td class="queued">2</td>' in row and '<td class="clicks">1</td>' in row
     assert '<td class="rate">100.0%</td>' in row
+    # The consenting patron's alert was opened; it was not e-mailed here, so no open rate.
+    assert '<td class="opens">1</td>' in row and '<td class="open-rate">–</td>' in row
     tp18 = stats.text.split('data-topic="TP18"')[1].split("</tr>")[0]
     assert '<td class="subscribers">2</td>' in tp18 and '<td class="consenting">1</td>' in tp18
     assert "opted in" in stats.text
@@ -147,4 +153,5 @@ def test_compose_schedule_list_and_figures(gateways: Gateways) -> None:
     assert ("li", "console.alerts", 200) in logged
     assert ("li", "console.alerts_stats", 200) in logged
     assert ("zhao", "alerts_announce", 201) in logged
+    assert ("li", "alerts_announce", 403) in logged
     assert ("zhao", "console.alerts", 422) in logged

@@ -173,13 +173,13 @@ def test_a_run_that_dies_before_its_commit_leaves_nothing_half_queued(
 ) -> None:
     """The claim and the message are one transaction: a worker killed before the commit
     leaves the deliveries pending, never "queued" without a message (on SQLite too)."""
-    from kb.alerts.dispatch import _queue_subscriber
+    from kb.alerts.dispatch import _queue_batch
     from kb.db import utcnow
 
     sub = subscribe(session, "machine learning", language="en")
     import_records(session, [bib("r1", "Machine Learning Basics", clc="TP181")])
     session.commit()
-    assert _queue_subscriber(session, sub.id, utcnow()) == 1
+    assert _queue_batch(session, [sub.id], utcnow()) == 1
     session.rollback()  # the process dies here
     statuses = set(
         session.scalars(select(AlertDelivery.status).where(AlertDelivery.subscriber_id == sub.id))

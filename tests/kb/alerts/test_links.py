@@ -1,6 +1,6 @@
 """One-tap unsubscribe links (valid, tampered, expired, RFC 8058 one-click), tracked
-links that count only with consent, the send hour learned from clicks, and the
-librarian API (preview with audience, announce, figures)."""
+links and e-mail open images that count only with consent, the send hour learned from
+them, and the librarian API (preview with audience, announce for admins, figures)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,14 @@ from kb.alerts import consent, tokens
 from kb.alerts.dispatch import queue_due
 from kb.alerts.links import UNSUBSCRIBE, unsubscribe_url
 from kb.alerts.matching import match_pending
-from kb.alerts.models import AlertClick, Subscriber
+from kb.alerts.models import AlertClick, AlertItem, AlertOpen, Subscriber
 from kb.alerts.subscriptions import add_topics
 from kb.alerts.vocabulary import vocabulary
 from kb.db import utcnow
 from kb.outbound.models import OutboundMessage
+from kb.privacy import consent as privacy_consent
+from kb.staff.audit import StaffAccess
+from kb.staff.models import StaffMember, StaffRole
 from kb.staff.service import add_staff
 from tests.kb.alerts.conftest import bib, import_records, subscribe
 
@@ -158,17 +161,77 @@ def test_with_consent_clicks_are_counted_and_teach_the_send_hour_withdrawal_forg
     assert not consent.has_consent(session, sub.patron_id)
 
 
+def _open_image(session: Session, patron_id: int) -> str:
+    """The open-tracking image of the patron's latest alert (its e-mail HTML part)."""
+    message = session.scalar(
+        select(OutboundMessage)
+        .where(OutboundMessage.patron_id == patron_id)
+        .order_by(OutboundMessage.created_at.desc())
+        .limit(1)
+    )
+    assert message is not None
+    return str(json.loads(message.body)["email"]["open_image"])
+
+
+def test_with_consent_email_opens_count_once_teach_the_send_hour_withdrawal_forgets(
+    session: Session, libraries: None, client: TestClient
+) -> None:
+    sub = subscribe(session, "machine learning", language="en", channel="email")
+    consent.record(session, sub.patron_id, True, source="chat", language="en")
+    session.commit()
+    images = []
+    for i in range(3):  # three alerts, one e-mail each
+        import_records(session, [bib(f"r{i}", f"Deep Learning {i}", clc="TP181")])
+        assert queue_due(session) == 1
+        images.append(path(_open_image(session, sub.patron_id)))
+    assert len(set(images)) == 3
+    for day, image in enumerate(images + images[:1]):  # the first one is opened twice
+        with time_machine.travel(f"2026-12-0{day + 1}T13:15:00+00:00"):  # 21:15 in Shanghai
+            answer = client.get(image)
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/gif"
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AlertOpen)) == 3
+    assert session.get(Subscriber, sub.id).best_hour == 21
+    consent.record(session, sub.patron_id, False, source="chat")
+    session.commit()
+    assert client.get(images[1]).status_code == 200  # still an image, counted no more
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AlertOpen)) == 0
+    assert session.get(Subscriber, sub.id).best_hour is None
+
+
+def test_a_consent_to_the_clicks_only_wording_never_brings_the_open_image(
+    session: Session, libraries: None
+) -> None:
+    sub = subscribe(session, "machine learning", language="en", channel="email")
+    # Agreed before open tracking existed: the wording named links only.
+    privacy_consent.record(
+        session, sub.patron_id, consent.PURPOSE, True, source="chat", version="2026-1"
+    )
+    session.commit()
+    import_records(
+        session,
+        [bib("r1", "Deep Learning", clc="TP181", links=[{"url": "https://example.org/dl"}])],
+    )
+    assert queue_due(session) == 1
+    body = body_of(session, sub.patron_id)
+    assert "/alerts/r/" in str(body["text"])  # clicks still counted
+    assert "open_image" not in body["email"]  # type: ignore[operator]
+
+
 def test_consent_is_never_assumed(session: Session) -> None:
     sub = subscribe(session, "人工智能")
     assert not consent.has_consent(session, sub.patron_id)
 
 
-def test_librarians_preview_announce_and_read_figures(
+def test_librarians_preview_admins_announce_everyone_reads_figures(
     session: Session, libraries: None, client: TestClient
 ) -> None:
     key = add_staff(session, "li.wei", library_code="PKU").token
+    admin_key = add_staff(session, "zhao", library_code=None, role=StaffRole.ADMIN).token
     session.commit()
     auth = {"Authorization": f"Bearer {key}"}
+    admin = {"Authorization": f"Bearer {admin_key}"}
     ai = subscribe(session, "人工智能")
     broad = subscribe(session, "engineering", language="en")
     subscribe(session, "宋史")
@@ -192,8 +255,14 @@ def test_librarians_preview_announce_and_read_figures(
     )
     assert bad.status_code == 400 and "topics" in bad.json()["message"]
     later = (utcnow() + timedelta(hours=2)).isoformat()
-    made = client.post(
+    # A librarian composes and previews; sending to patrons is for admins, as in the console.
+    refused = client.post(
         "/api/alerts/announcements", json={**draft, "publish_at": later}, headers=auth
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "admin_only"
+    assert session.scalar(select(func.count()).select_from(AlertItem)) == 0
+    made = client.post(
+        "/api/alerts/announcements", json={**draft, "publish_at": later}, headers=admin
     )
     assert made.status_code == 201 and made.json()["audience"] == 2
     assert match_pending(session) == 0  # scheduled: not yet
@@ -209,6 +278,12 @@ def test_librarians_preview_announce_and_read_figures(
     assert rows["TP18"]["subscribers"] == 1 and rows["TP18"]["consenting_subscribers"] == 1
     assert rows["announcement"]["queued"] == 2
     assert "opted in" in figures["note"]
+    logged = session.execute(
+        select(StaffMember.username, StaffAccess.outcome)
+        .join(StaffMember, StaffMember.id == StaffAccess.staff_id)
+        .where(StaffAccess.action == "alerts_announce")
+    ).all()
+    assert sorted(logged) == [("li.wei", 403), ("zhao", 200)]
 
 
 @pytest.mark.parametrize("consents", [True, False])
