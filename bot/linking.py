@@ -145,7 +145,7 @@ def run(
         conv.patron.language = typed_language
     minutes = get_settings().link_code_minutes
     # The code is a secret: the transcript keeps the request, never the digits.
-    record_message(session, conv, Speaker.PATRON, _redacted(typed, command))
+    record_message(session, conv, Speaker.PATRON, redacted(typed, command))
     custom: dict[str, object] | None = None
     if command.kind == "request":
         try:
@@ -182,7 +182,7 @@ def run(
     ], language
 
 
-def _redacted(typed: str, command: Command) -> str:
+def redacted(typed: str, command: Command) -> str:
     if command.kind == "redeem":
         return re.sub(r"\d", "•", typed)
     return typed

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import linking, patron_text, texts
 from bot.db import Database
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
-from bot.live.steps import patron_line
+from bot.live.steps import Intercepted, intercept, patron_line
 from bot.metrics import Metrics
 from bot.replies import Button, Reply
 from bot.services.ils import CANCELLED, UNAVAILABLE, IlsDesk
@@ -58,6 +59,15 @@ OFFERED_BUTTON_WINDOW = 20
 _CANCEL_WORDS = {"取消", "算了", "不要了", "不用了", "退出", "不登录了", "cancel", "stop", "quit",
                  "nevermind", "nvm", "exit", "no"}  # fmt: skip
 
+# Called once a patron's line is kept, before anyone answers it (the web chat echoes it to
+# the conversation's other tabs): with the line as kept when that hides what was typed
+# (a PIN, a link code), else None.
+Received = Callable[[str | None], Awaitable[None]]
+
+
+async def _no_echo(_: str | None) -> None:
+    """The :data:`Received` of channels that show the patron nothing of their own line."""
+
 
 @dataclass
 class Turn:
@@ -87,6 +97,13 @@ class _Received:
     to_librarian: tuple[int, dict[str, Any]] | None = None
     # The privacy notice, on the patron's first contact (and once per new version).
     notice: str | None = None
+    # The live-chat desk took the line (leaving the queue, a rating after a chat).
+    intercepted: Intercepted | None = None
+
+    @property
+    def pin_hidden(self) -> bool:
+        """Kept as PIN_HIDDEN: the line answered a PIN prompt and was not "cancel"."""
+        return self.pin_prompt is not None and not self.pin_cancelled
 
 
 class Router:
@@ -130,8 +147,10 @@ class Router:
         assert received.pin_prompt is not None
         return await self.ils.verify(received.sender_id, received.pin_prompt.barcode, pin)
 
-    async def handle_text(self, channel: str, external_id: str, raw: str) -> Turn:
-        return await self._handle(channel, external_id, raw, payload=None)
+    async def handle_text(
+        self, channel: str, external_id: str, raw: str, received: Received | None = None
+    ) -> Turn:
+        return await self._handle(channel, external_id, raw, None, received=received)
 
     async def handle_link(
         self, channel: str, external_id: str, command: linking.Command, typed: str
@@ -143,16 +162,30 @@ class Router:
         replies, language = done or ([], None)
         return Turn(0, "", language, replies)
 
-    async def handle_button(self, channel: str, external_id: str, title: str, payload: str) -> Turn:
+    async def handle_button(
+        self,
+        channel: str,
+        external_id: str,
+        title: str,
+        payload: str,
+        received: Received | None = None,
+    ) -> Turn:
         """A button click: the payload goes to the engine only if we offered it."""
-        return await self._handle(channel, external_id, title, payload=payload)
+        return await self._handle(channel, external_id, title, payload, received=received)
 
     async def handle_menu(self, channel: str, external_id: str, title: str, payload: str) -> Turn:
         """A channel's own menu (WeChat custom menu): the channel verified the request and
         the library configured the payload, so it goes to the engine as it is."""
         return await self._handle(channel, external_id, title, payload=payload, trusted=True)
 
-    async def handle_draft(self, channel: str, external_id: str, title: str, token: str) -> Turn:
+    async def handle_draft(
+        self,
+        channel: str,
+        external_id: str,
+        title: str,
+        token: str,
+        received: Received | None = None,
+    ) -> Turn:
         """The web chat opened from an OpenURL page (``/chat?draft=<token>``): start the
         delivery form pre-filled from that draft, through the same path as any message.
 
@@ -160,9 +193,11 @@ class Router:
         for shape so it cannot carry JSON of its own; the action verifies its signature.
         """
         if not DRAFT_TOKEN.match(token):
-            return await self._handle(channel, external_id, title, payload=None)
+            return await self._handle(channel, external_id, title, None, received=received)
         payload = '/request_document{"draft":"' + token + '"}'
-        return await self._handle(channel, external_id, title, payload=payload, trusted=True)
+        return await self._handle(
+            channel, external_id, title, payload, trusted=True, received=received
+        )
 
     async def _handle(
         self,
@@ -171,8 +206,9 @@ class Router:
         raw: str,
         payload: str | None,
         trusted: bool = False,
+        received: Received | None = None,
     ) -> Turn:
-        turn = await self._turn(channel, external_id, raw, payload, trusted)
+        turn = await self._turn(channel, external_id, raw, payload, trusted, received or _no_echo)
         if turn.notice is not None:
             turn.replies.append(turn.notice)
         return turn
@@ -184,10 +220,12 @@ class Router:
         raw: str,
         payload: str | None,
         trusted: bool,
+        on_received: Received,
     ) -> Turn:
         started = time.perf_counter()
         cleaned = patron_text.clean(raw, self.settings.max_message_chars)
         if cleaned.empty and payload is None:
+            await on_received(None)
             self.metrics.turns.labels(channel, "rejected").inc()
             language = detect_language(raw)
             return Turn(0, "", language, [_notice("empty", language)])
@@ -197,10 +235,17 @@ class Router:
             if command is not None:
                 done = await self.db.run(linking.run, channel, external_id, command, cleaned.text)
                 if done is not None:
+                    kept = linking.redacted(cleaned.text, command)
+                    await on_received(kept if kept != cleaned.text else None)
                     self.metrics.turns.labels(channel, "link").inc()
                     replies, language = done
                     return Turn(0, "", language, replies)
-            received = await self.db.run(_receive, channel, external_id, cleaned, payload, trusted)
+            # One transaction keeps the line and finds who answers it (the live-chat desk
+            # may take it): the patron waits for one database round trip, not several.
+            received = await self.db.run(
+                _receive, channel, external_id, cleaned, payload, trusted, self.desk is not None
+            )
+            await on_received(PIN_HIDDEN if received.pin_hidden else None)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
             if received.notice is not None:
                 turn.notice = Reply(
@@ -224,13 +269,11 @@ class Router:
                 if self.desk is not None:
                     await self.desk.patron_said(received.to_librarian)
                 return turn
-            if self.desk is not None and received.payload is None:
+            if self.desk is not None and received.intercepted is not None:
                 # "bot" while queued, or a rating / comment after a librarian closed.
-                handled = await self.desk.intercept(received.conversation_id, cleaned.text)
-                if handled is not None:
-                    self.metrics.turns.labels(channel, "live_chat").inc()
-                    turn.replies.extend(handled)
-                    return turn
+                self.metrics.turns.labels(channel, "live_chat").inc()
+                turn.replies.extend(await self.desk.intercepted(received.intercepted))
+                return turn
 
             engine_text = received.payload or _no_intent_injection(cleaned.text)
             kept_text = cleaned.text
@@ -357,6 +400,7 @@ def _receive(
     cleaned: patron_text.PatronText,
     payload: str | None,
     trusted: bool = False,
+    live_desk: bool = False,
 ) -> _Received:
     conv = conversation_for(session, channel, external_id)
     if payload is not None and not trusted and not _was_offered(session, conv, payload):
@@ -390,10 +434,13 @@ def _receive(
     if conv.mode == ConversationMode.HUMAN and msg is not None:
         # Found in this same transaction: one round trip per line in human mode.
         to_librarian = patron_line(session, conv.id, msg)
+    mode, intercepted = conv.mode, None
+    if live_desk and mode != ConversationMode.HUMAN and payload is None and cleaned.text:
+        intercepted = intercept(session, conv.id, cleaned.text)
     return _Received(
         conv.id,
         conv.sender_id,
-        conv.mode,
+        mode,
         language,
         msg.id if msg else None,
         payload,
@@ -401,6 +448,7 @@ def _receive(
         pin_prompt=prompt,
         pin_cancelled=cancelled,
         notice=notice,
+        intercepted=intercepted,
     )
 
 
@@ -445,5 +493,6 @@ def _after_engine(
         if r.custom:
             extra["custom"] = r.custom
         record_message(session, conv, Speaker.BOT, r.text, payload=extra or None)
-    session.refresh(conv, ["mode"])  # the action server may have queued it for a librarian
+    # Read in this transaction, after the engine's turn: if the action server queued the
+    # patron for a librarian, this mode says so.
     return language, conv.mode

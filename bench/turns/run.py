@@ -1,12 +1,16 @@
-"""bench/turns: patrons over the web-chat WebSocket vs. the engine's REST channel alone.
+"""bench/turns: patrons over the web-chat WebSocket vs. the engine's channel alone.
 
 Starts a stack the way `refdesk up` does (temporary state directory), then for 1, 10
 and 50 concurrent patrons sends the same scripted turns (a) through the gateway's
-WebSocket and (b) straight to the engine's REST channel, interleaved per level.
-Reports p50/p95 latency, turns per second and errors, and the gateway's overhead
-as the ratio of the two p50s. Writes bench/turns/RESULTS.md.
+WebSocket and (b) straight to the engine, the way the gateway itself calls it: the
+gateway's own EngineClient (same pooled HTTP client and settings), the same `refdesk`
+channel, the same metadata (channel, language, button). So the engine does the same
+work on both paths and the difference is the gateway. Each level runs several rounds,
+the two paths alternating which goes first, so a change in the machine's load hits
+both. Reports p50/p95 latency, turns per second and errors, and the gateway's
+overhead as the ratio of the two p50s. Writes bench/turns/RESULTS.md.
 
-    .venv/bin/python -m bench.turns.run [--turns 8] [--levels 1 10 50]
+    .venv/bin/python -m bench.turns.run [--turns 8] [--rounds 3] [--levels 1 10 50]
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import websockets
 
 from bench.machine import describe
+from bot.engine_client import EngineClient, EngineUnavailable
+from kb.language import detect_language
+from kb.settings import Settings
 from tests.support.stack import start_stack
 
 SCRIPT = [
@@ -71,96 +78,133 @@ async def ws_patron(url: str, turns: int, latencies: list[float], errors: list[s
         errors.append(f"{type(exc).__name__}: {exc}")
 
 
-async def rest_patron(
-    client: httpx.AsyncClient, url: str, turns: int, latencies: list[float], errors: list[str]
+async def engine_patron(
+    engine: EngineClient, turns: int, latencies: list[float], errors: list[str]
 ) -> None:
-    sender = f"bench-{uuid.uuid4().hex}"
+    # What the gateway sends for a typed message (bot.router): the conversation's
+    # language as the words show it, kept from earlier turns when they do not.
+    sender = f"web-bench{uuid.uuid4().hex}"
+    language: str | None = None
     for i in range(turns):
+        text = SCRIPT[i % len(SCRIPT)]
+        language = detect_language(text) or language
         started = time.perf_counter()
         try:
-            resp = await client.post(
-                url, json={"sender": sender, "message": SCRIPT[i % len(SCRIPT)]}
+            reply = await engine.send(
+                sender, text, {"channel": "web", "language": language, "button": False}
             )
-            if resp.status_code != 200 or not resp.json():
-                errors.append(f"HTTP {resp.status_code}")
-        except httpx.HTTPError as exc:
-            errors.append(type(exc).__name__)
+            if not reply.messages:
+                errors.append("no reply")
+        except EngineUnavailable as exc:
+            errors.append(str(exc).split(":", 1)[0])
         latencies.append(time.perf_counter() - started)
 
 
-async def level(stack, patrons: int, turns: int, path: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    latencies: list[float] = []
-    errors: list[str] = []
+@dataclass
+class Run:
+    """The turns of one path in one round."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+async def run_path(stack, engine: EngineClient, patrons: int, turns: int, path: str) -> Run:  # type: ignore[no-untyped-def]
+    run = Run()
     started = time.perf_counter()
     if path == "gateway":
         await asyncio.gather(
-            *(ws_patron(stack.ws_url, turns, latencies, errors) for _ in range(patrons))
+            *(ws_patron(stack.ws_url, turns, run.latencies, run.errors) for _ in range(patrons))
         )
     else:
-        url = f"http://127.0.0.1:{stack.ports['engine']}/webhooks/rest/webhook"
-        limits = httpx.Limits(max_connections=patrons + 5)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-            await asyncio.gather(
-                *(rest_patron(client, url, turns, latencies, errors) for _ in range(patrons))
-            )
-    elapsed = time.perf_counter() - started
+        await asyncio.gather(
+            *(engine_patron(engine, turns, run.latencies, run.errors) for _ in range(patrons))
+        )
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def summary(runs: list[Run]) -> dict[str, Any]:
+    latencies = [t for r in runs for t in r.latencies]
+    errors = [e for r in runs for e in r.errors]
     return {
         "p50": statistics.median(latencies) * 1000,
         "p95": pct(latencies, 0.95) * 1000,
-        "tps": len(latencies) / elapsed,
+        "tps": len(latencies) / sum(r.seconds for r in runs),
         "errors": float(len(errors)),
         "error_kinds": dict(collections.Counter(errors)),
         "turns": float(len(latencies)),
     }
 
 
-async def main(turns: int, levels: list[int]) -> str:
+async def level(stack, engine: EngineClient, patrons: int, turns: int, rounds: int):  # type: ignore[no-untyped-def]
+    """Both paths, ``rounds`` times, alternating which goes first."""
+    runs: dict[str, list[Run]] = {"engine": [], "gateway": []}
+    for r in range(rounds):
+        for path in ("engine", "gateway") if r % 2 == 0 else ("gateway", "engine"):
+            runs[path].append(await run_path(stack, engine, patrons, turns, path))
+    per_round = [
+        statistics.median(g.latencies) / statistics.median(e.latencies)
+        for e, g in zip(runs["engine"], runs["gateway"], strict=True)
+    ]
+    return summary(runs["engine"]), summary(runs["gateway"]), per_round
+
+
+async def main(turns: int, rounds: int, levels: list[int]) -> str:
     machine = describe()
     with tempfile.TemporaryDirectory() as home:
         stack = await asyncio.to_thread(start_stack, Path(home))
+        engine = EngineClient(
+            f"http://127.0.0.1:{stack.ports['engine']}", "", Settings().engine_timeout_seconds
+        )
         try:
             # Warm both paths (model caches, DB connections) before measuring.
-            await level(stack, 2, 4, "engine")
-            await level(stack, 2, 4, "gateway")
-            rows = []
-            for n in levels:
-                engine = await level(stack, n, turns, "engine")
-                gateway = await level(stack, n, turns, "gateway")
-                rows.append((n, engine, gateway))
+            await level(stack, engine, 2, 4, 1)
+            rows = [(n, *await level(stack, engine, n, turns, rounds)) for n in levels]
         finally:
+            await engine.close()
             stack.stop()
     lines = [
         "| patrons | path | turns | p50 ms | p95 ms | turns/s | errors |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for n, engine, gateway in rows:
-        for name, r in (("engine REST alone", engine), ("gateway WebSocket", gateway)):
+    for n, engine, gateway, _ in rows:
+        for name, r in (("engine alone", engine), ("gateway WebSocket", gateway)):
             lines.append(
                 f"| {n} | {name} | {r['turns']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
                 f"{r['tps']:.1f} | {r['errors']:.0f} |"
             )
-    lines += ["", "| patrons | gateway p50 / engine p50 | overhead at p50 |", "|---:|---:|---:|"]
-    for n, engine, gateway in rows:
+    lines += [
+        "",
+        "| patrons | gateway p50 / engine p50 | overhead at p50 | same ratio, round by round |",
+        "|---:|---:|---:|---|",
+    ]
+    for n, engine, gateway, per_round in rows:
         ratio = gateway["p50"] / engine["p50"]
-        lines.append(f"| {n} | {ratio:.2f} | {100 * (ratio - 1):+.0f}% |")
+        rounds_text = ", ".join(f"{x:.2f}" for x in per_round)
+        lines.append(f"| {n} | {ratio:.2f} | {100 * (ratio - 1):+.0f}% | {rounds_text} |")
     kinds = [
         f"- {n} patrons, {name}: {r['error_kinds']}"
-        for n, engine, gateway in rows
+        for n, engine, gateway, _ in rows
         for name, r in (("engine", engine), ("gateway", gateway))
         if r["error_kinds"]
     ]
     if kinds:
         lines += ["", "Errors by kind:", *kinds]
     table = "\n".join(lines)
-    return f"Machine: {machine}\n\nEach patron sends {turns} turns from a fixed bilingual script.\n\n{table}\n"
+    return (
+        f"Machine: {machine}\n\nEach patron sends {turns} turns from a fixed bilingual script; "
+        f"each level runs {rounds} rounds of both paths.\n\n{table}\n"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 50])
     args = parser.parse_args()
-    report = asyncio.run(main(args.turns, args.levels))
+    report = asyncio.run(main(args.turns, args.rounds, args.levels))
     print(report)
     out = Path(__file__).with_name("RESULTS.md")
     out.write_text("# bench/turns: latest result\n\n" + report)

@@ -43,10 +43,9 @@ class Desk:
 
     # --- patron side (called by the router) -------------------------------------
 
-    async def intercept(self, conversation_id: int, text: str) -> list[Reply] | None:
-        got = await self.db.run(steps.intercept, conversation_id, text)
-        if got is None:
-            return None
+    async def intercepted(self, got: steps.Intercepted) -> list[Reply]:
+        """The replies to a line :func:`steps.intercept` took (found in the router's own
+        transaction, the one that keeps the line), and the queue news it causes."""
         if got.queue_changed:
             await self.announce_queue()
         return [

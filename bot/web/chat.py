@@ -180,26 +180,35 @@ async def _turn(
 ) -> str | None:
     """One patron frame through the router; returns the conversation's language."""
     text = frame["title"] if frame["type"] in ("button", "draft") else frame["text"]
-    if frame["type"] == "message" and await state.router.expects_pin(CHANNEL, token):
-        text = PIN_HIDDEN  # other tabs must not see a PIN
     retry_after = await state.limits.message_allowed(key)
     if retry_after is not None:
         # Not processed, not lost: the frame carries the text back to the input box.
         state.metrics.errors.labels("rate_limited").inc()
+        if frame["type"] == "message" and await state.router.expects_pin(CHANNEL, token):
+            text = PIN_HIDDEN  # other tabs must not see a PIN
         await send(
             _error("rate_limited", language, seconds=retry_after)
             | {"retry_after": retry_after, "unsent": text, "id": frame.get("id")}
         )
         return language
-    echo = {"type": "message", "speaker": "patron", "text": text, "id": frame.get("id")}
-    await state.hub.publish(key, echo)
-    await send({"type": "typing", "on": True})
+
+    async def echo(kept: str | None) -> None:
+        # Once the line is kept, and as kept (other tabs must not see a PIN): a line
+        # the database refused is handed back with an error instead, never echoed.
+        line = kept if kept is not None and frame["type"] == "message" else text
+        await state.hub.publish(
+            key, {"type": "message", "speaker": "patron", "text": line, "id": frame.get("id")}
+        )
+        await send({"type": "typing", "on": True})
+
     if frame["type"] == "draft":
-        turn = await state.router.handle_draft(CHANNEL, token, frame["title"], frame["token"])
+        turn = await state.router.handle_draft(CHANNEL, token, frame["title"], frame["token"], echo)
     elif frame["type"] == "button":
-        turn = await state.router.handle_button(CHANNEL, token, frame["title"], frame["payload"])
+        turn = await state.router.handle_button(
+            CHANNEL, token, frame["title"], frame["payload"], echo
+        )
     else:
-        turn = await state.router.handle_text(CHANNEL, token, frame["text"])
+        turn = await state.router.handle_text(CHANNEL, token, frame["text"], echo)
     language = turn.language or language
     for reply in turn.replies:
         await state.hub.publish(key, _message_frame(reply))

@@ -1,11 +1,12 @@
 """SQLite locked: another process holds the write lock longer than the busy timeout
 (``REFDESK_SQLITE_BUSY_TIMEOUT_SECONDS``) while a patron writes. The patron is told
 clearly and handed the message back; sent again once the lock is gone, it is kept and
-answered. Runs on the suite's shared SQLite stack (default 30 s timeout)."""
+answered. Another tab sees the line once, when it is kept. Runs on the suite's shared SQLite stack (default 30 s timeout)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 
@@ -30,6 +31,7 @@ db.execute("COMMIT")
 async def test_a_locked_sqlite_database_loses_nothing(stack) -> None:
     client = await ChatClient(stack.ws_url).connect()
     assert "Hello" in texts(await client.say("hello"))
+    other_tab = await ChatClient(stack.ws_url, session=client.session).connect()
     busy = Settings().sqlite_busy_timeout_seconds
     path = stack.database_url.removeprefix("sqlite:///")
     holder = subprocess.Popen(
@@ -49,3 +51,10 @@ async def test_a_locked_sqlite_database_loses_nothing(stack) -> None:
     back = await client.say("hello")
     assert back[0]["type"] == "message" and "Hello" in texts(back)
     await client.close()
+    seen_elsewhere = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            seen_elsewhere.append(await other_tab.next_frame(timeout=2))
+    await other_tab.close()
+    # Not when the database refused it: the echo means "kept".
+    assert [f["text"] for f in seen_elsewhere if f.get("speaker") == "patron"] == [text, "hello"]
