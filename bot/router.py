@@ -435,7 +435,13 @@ def _receive(
         # Found in this same transaction: one round trip per line in human mode.
         to_librarian = patron_line(session, conv.id, msg)
     mode, intercepted = conv.mode, None
-    if live_desk and mode != ConversationMode.HUMAN and payload is None and cleaned.text:
+    if (
+        live_desk
+        and mode != ConversationMode.HUMAN
+        and payload is None
+        and cleaned.text
+        and prompt is None  # a PIN (or cancelling one) is never a rating or a comment
+    ):
         intercepted = intercept(session, conv.id, cleaned.text)
     return _Received(
         conv.id,

@@ -116,3 +116,33 @@ async def test_with_the_engine_down_the_kept_question_hides_the_pin(gateway, db_
     with session_scope(db_url) as session:
         texts = [q.text for q in session.scalars(select(ReferenceQuestion))]
     assert texts == ["[PIN hidden]"]
+
+
+async def test_a_pin_typed_while_a_chat_rating_is_open_is_no_comment(gateway, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """A librarian closed the chat and asked for a comment; the patron clicks "my
+    account" instead and types their PIN: it goes to the ILS, not into the comment."""
+    from bot.fanout import Fanout
+    from bot.hub import Hub
+    from bot.live.desk import Desk
+    from kb.console import queue
+    from kb.console.models import Feedback, LiveChat
+    from kb.staff.service import add_staff
+
+    router, engine = gateway
+    settings = router.settings
+    router.desk = Desk(settings, router.db, engine, Fanout(Hub(), "", db_url))  # type: ignore[arg-type]
+    sender = (await router.handle_text("web", "tab-4", "my account")).sender_id
+    with session_scope(db_url) as session:
+        conv = session.scalar(select(Conversation).where(Conversation.sender_id == sender))
+        librarian = add_staff(session, "li", library_code=None).member
+        chat = queue.request_chat(session, conv, "intent")
+        queue.claim(session, chat.id, librarian, settings=settings)
+        queue.close(session, chat.id, librarian)
+        chat.feedback = Feedback.COMMENT  # they rated; the comment is asked for
+        chat_id = chat.id
+    _prompt(db_url, sender)
+    await router.handle_text("web", "tab-4", PIN)
+    assert engine.sent[-1] == '/my_account{"ils_login": "verified"}'
+    with session_scope(db_url) as session:
+        chat = session.get(LiveChat, chat_id)
+        assert chat is not None and chat.comment is None
