@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import linking, patron_text, texts
+from bot import linking, patron_text, privacy_command, texts
 from bot.db import Database
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
 from bot.live.steps import patron_line
@@ -200,6 +200,12 @@ class Router:
                     self.metrics.turns.labels(channel, "link").inc()
                     replies, language = done
                     return Turn(0, "", language, replies)
+            if payload is None and privacy_command.matches(cleaned.text):
+                reply, language = await self.db.run(
+                    privacy_command.run, channel, external_id, cleaned.text
+                )
+                self.metrics.turns.labels(channel, "privacy").inc()
+                return Turn(0, "", language, [reply])
             received = await self.db.run(_receive, channel, external_id, cleaned, payload, trusted)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
             if received.notice is not None:

@@ -118,6 +118,7 @@ def install(application: Application, deps: Deps) -> None:  # type: ignore[type-
         ("language", on_language),
         ("subscriptions", on_subscriptions),
         ("stop", on_stop),
+        ("privacy", on_privacy),
     ):
         application.add_handler(CommandHandler(name, callback, filters=MESSAGES))
     application.add_handler(CallbackQueryHandler(on_button))
@@ -326,6 +327,14 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     lang = await deps.db.run(identities.set_pushes, chat_id, False)
     await _say(context, chat_id, "stopped", lang)
+
+
+@per_chat
+async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacy: the patron's consents and a one-time link to their privacy page."""
+    deps, chat_id = _deps(context), _chat_id(update)
+    turn = await deps.router.handle_text(CHANNEL, chat_id, "/privacy")
+    await send_replies(context, chat_id, turn.replies)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
