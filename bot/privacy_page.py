@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.console.auth import check_csrf
@@ -59,6 +59,14 @@ _NO_SESSION = (
         "zh": "这个页面只对本人开放，需要从对话中的链接打开，一小时内有效。" + _ASK["zh"],
         "en": "This page is for you alone: open it from the link in your chat; it stays open "
         "for an hour. " + _ASK["en"],
+    },
+)
+_REFUSED = (
+    {"zh": "请求被拒绝", "en": "Request refused"},
+    {
+        "zh": "这个请求不是从您的隐私设置页面发出的，什么都没有改变。请重新打开页面再试。",
+        "en": "This request did not come from your privacy page, so nothing was changed. "
+        "Open the page again and retry.",
     },
 )
 _ERASED = (
@@ -149,11 +157,16 @@ async def page(request: Request) -> Response:
     return response
 
 
-def _checked(request: Request, csrf: str) -> page_links.PageSession | None:
-    """The page session of a POST that passed the Origin and CSRF checks (else 403)."""
+def _checked(request: Request, csrf: str) -> page_links.PageSession | Response:
+    """The page session of a POST that passed the Origin and CSRF checks, else the page
+    to answer with (401 without a session, 403 for a forged or cross-site request)."""
     who = _session(request)
-    if who is not None:
+    if who is None:
+        return _no_session(request)
+    try:
         check_csrf(request, csrf, who.csrf)
+    except HTTPException:
+        return message_page(request, 403, *_REFUSED)
     return who
 
 
@@ -165,8 +178,8 @@ async def change(
     csrf: str = Form(""),
 ) -> Response:
     who = _checked(request, csrf)  # before the fields: strangers learn nothing
-    if who is None:
-        return _no_session(request)
+    if isinstance(who, Response):
+        return who
     if purpose not in choices.SWITCHABLE or granted not in ("yes", "no"):
         return message_page(
             request,
@@ -195,8 +208,8 @@ async def change(
 @router.post(PATH + "/export", response_model=None)
 async def export_data(request: Request, csrf: str = Form("")) -> Response:
     who = _checked(request, csrf)
-    if who is None:
-        return _no_session(request)
+    if isinstance(who, Response):
+        return who
     hours = _state(request).settings.privacy_export_hours
 
     def issue(session: Any) -> str | None:
@@ -220,8 +233,8 @@ async def forget_me(
     confirm: str = Form(""),
 ) -> Response:
     who = _checked(request, csrf)
-    if who is None:
-        return _no_session(request)
+    if isinstance(who, Response):
+        return who
     if confirm != "yes":
         return message_page(request, 400, *_NOT_CONFIRMED)
     state = _state(request)

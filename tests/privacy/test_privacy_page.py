@@ -113,6 +113,9 @@ def test_the_page_from_the_chat_grants_withdraws_exports_and_erases(
             headers={"Origin": "https://evil.example"},
         )
         assert foreign.status_code == 403
+        assert (
+            "请求被拒绝" in foreign.text and "did not come from your privacy page" in foreign.text
+        )
         # A page session cannot be made up: a cookie we did not seal is no session.
         forged = httpx.post(
             f"{gw.url}/privacy/me/consent",
