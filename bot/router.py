@@ -201,11 +201,11 @@ class Router:
                     replies, language = done
                     return Turn(0, "", language, replies)
             if payload is None and privacy_command.matches(cleaned.text):
-                reply, language = await self.db.run(
+                answer, language = await self.db.run(
                     privacy_command.run, channel, external_id, cleaned.text
                 )
                 self.metrics.turns.labels(channel, "privacy").inc()
-                return Turn(0, "", language, [reply])
+                return Turn(0, "", language, [answer])
             received = await self.db.run(_receive, channel, external_id, cleaned, payload, trusted)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
             if received.notice is not None:
