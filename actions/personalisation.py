@@ -14,22 +14,32 @@ from actions.common import in_db, reply_language, say
 from kb.patrons.service import patron_for_sender
 from kb.personalisation import consent as personalisation
 from kb.personalisation.history import record_search
+from kb.privacy import consent
 
 WITHDRAW_INTENT = "withdraw_personalisation"
 
 
-def _decide(session: Session, sender: str, granted: bool, language: str) -> int | None:
-    """Record the decision; the searches deleted on a no, None when no patron is known."""
+def _decide(
+    session: Session, sender: str, granted: bool, withdraw: bool, language: str
+) -> int | None:
+    """Record the decision; the searches deleted on a withdrawal, None when no patron is
+    known. A "no" from a patron who never said yes is a refusal of the offer (it pauses
+    the offer); "stop using my history", or a no after a yes, withdraws."""
     patron = patron_for_sender(session, sender)
     if patron is None:
         return None
-    consented = personalisation.has_consent(session, patron.id)
-    if granted == consented and personalisation.has_decided(session, patron.id):
-        return 0  # the same answer again: the history already says so
-    _, deleted = personalisation.record(
-        session, patron.id, granted, source="chat", language=language
-    )
-    return deleted
+    latest = consent.latest(session, patron.id, personalisation.PURPOSE)
+    consenting = latest is not None and latest.granted
+    if granted:
+        if not consenting:
+            personalisation.record(session, patron.id, True, source="chat", language=language)
+        return 0
+    if consenting or withdraw:
+        if latest is not None and not latest.granted and not personalisation.is_refusal(latest):
+            return 0  # withdrawn already: the history says so
+        return personalisation.record(session, patron.id, False, source="chat")[1]
+    personalisation.refuse(session, patron.id, source="chat", language=language)
+    return 0
 
 
 def _remember(session: Session, sender: str, query: str) -> bool:
@@ -42,6 +52,24 @@ async def remember_search(sender: str, query: str) -> None:
     await in_db(_remember, sender, query)
 
 
+def offer_personalisation(dispatcher: CollectingDispatcher, language: str) -> None:
+    """Asked until the patron answers; after a no, again only after the pause."""
+    say(
+        dispatcher,
+        language,
+        personalisation.WORDING["zh"],
+        personalisation.WORDING["en"],
+        buttons=[
+            (
+                "好，用我的记录",
+                "Yes, use my history",
+                '/personalise_recommendations{"consent": "yes"}',
+            ),
+            ("不用了", "No, thanks", '/personalise_recommendations{"consent": "no"}'),
+        ],
+    )
+
+
 class ActionPersonaliseRecommendations(Action):
     def name(self) -> str:
         return "action_personalise_recommendations"
@@ -52,8 +80,14 @@ class ActionPersonaliseRecommendations(Action):
         language = reply_language(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         value = str(tracker.get_slot("consent") or "").lower()
-        granted = intent != WITHDRAW_INTENT and value == "yes"
-        deleted = await in_db(_decide, tracker.sender_id, granted, language)
+        withdraw = intent == WITHDRAW_INTENT
+        if not withdraw and value not in ("yes", "no"):
+            # Understood as being about personalisation, but not whether yes or no:
+            # ask, rather than record a refusal the patron never gave.
+            offer_personalisation(dispatcher, language)
+            return [SlotSet("consent", None), SlotSet("personalisation_offered", True)]
+        granted = not withdraw and value == "yes"
+        deleted = await in_db(_decide, tracker.sender_id, granted, withdraw, language)
         if granted:
             say(
                 dispatcher,

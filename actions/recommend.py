@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from actions.catalog import first_entity, search_payload
 from actions.common import in_db, reply_language, say
+from actions.personalisation import offer_personalisation
 from kb.catalog.search import ParsedQuery, parse_query, search
 from kb.catalog.search.results import SearchHit
 from kb.patrons.service import patron_for_sender
 from kb.personalisation import consent as personalisation
 from kb.personalisation.history import PatronHistory, patron_history
+from kb.settings import get_settings
 
 CANDIDATES = 20
 PICKS = 4
@@ -164,18 +166,19 @@ def recommend(
 
 @dataclass(frozen=True)
 class PatronState:
-    known: bool  # the conversation belongs to a patron refdesk knows
-    decided: bool  # they said yes or no to personalisation
+    # Offer personalisation: never asked, or declined longer ago than the pause
+    # (decided per patron, so every linked channel and new conversation agrees).
+    offer: bool
     history: PatronHistory | None  # only with their consent
 
 
 def patron_state(session: Session, sender: str) -> PatronState:
     patron = patron_for_sender(session, sender)
     if patron is None:
-        return PatronState(known=False, decided=False, history=None)
+        return PatronState(offer=False, history=None)
+    pause = get_settings().privacy_reoffer_days
     return PatronState(
-        known=True,
-        decided=personalisation.has_decided(session, patron.id),
+        offer=personalisation.offer_due(session, patron.id, pause_days=pause),
         history=patron_history(session, patron.id),
     )
 
@@ -263,25 +266,8 @@ class ActionRecommendBooks(Action):
             buttons=[("在馆藏中查看更多", "See more in the catalog", search_payload(label))],
         )
         events: list[dict[str, Any]] = [SlotSet("recommend_topic", None)]
-        if state.known and not state.decided and not tracker.get_slot("personalisation_offered"):
+        # The slot: an offer left unanswered is not repeated in the same conversation.
+        if state.offer and not tracker.get_slot("personalisation_offered"):
             offer_personalisation(dispatcher, language)
             events.append(SlotSet("personalisation_offered", True))
         return events
-
-
-def offer_personalisation(dispatcher: CollectingDispatcher, language: str) -> None:
-    """Asked once per conversation, until the patron says yes or no."""
-    say(
-        dispatcher,
-        language,
-        personalisation.WORDING["zh"],
-        personalisation.WORDING["en"],
-        buttons=[
-            (
-                "好，用我的记录",
-                "Yes, use my history",
-                '/personalise_recommendations{"consent": "yes"}',
-            ),
-            ("不用了", "No, thanks", '/personalise_recommendations{"consent": "no"}'),
-        ],
-    )

@@ -9,7 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from bot import alerts, channels, delivery, health, limits, privacy_pages, services, texts
+from bot import (
+    alerts,
+    channels,
+    delivery,
+    health,
+    limits,
+    privacy_page,
+    privacy_pages,
+    services,
+    texts,
+)
 from bot.channels import wechat
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.console import install as install_console
@@ -47,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     wechat.install(app)
     alerts.install(app)
     privacy_pages.install(app)
+    privacy_page.install(app)
     services.install(app)
     install_console(app)
 

@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import linking, patron_text, texts
+from bot import linking, patron_text, privacy_command, texts
 from bot.db import Database
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
 from bot.live.steps import Intercepted, intercept, patron_line
@@ -240,6 +240,13 @@ class Router:
                     self.metrics.turns.labels(channel, "link").inc()
                     replies, language = done
                     return Turn(0, "", language, replies)
+            if payload is None and privacy_command.matches(cleaned.text):
+                answer, language = await self.db.run(
+                    privacy_command.run, channel, external_id, cleaned.text
+                )
+                await on_received(None)
+                self.metrics.turns.labels(channel, "privacy").inc()
+                return Turn(0, "", language, [answer])
             # One transaction keeps the line and finds who answers it (the live-chat desk
             # may take it): the patron waits for one database round trip, not several.
             received = await self.db.run(

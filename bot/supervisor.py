@@ -155,8 +155,9 @@ class Supervisor:
             "--model",
             str(self.model),
             "--enable-api",
-            "--auth-token",
-            self.token,
+            # One argument: a token starting with "-" (token_urlsafe makes 1 in 32) would
+            # otherwise be read as an option and the engine would refuse to start.
+            f"--auth-token={self.token}",
             "--interface",
             s.bind_host,
             "--port",

@@ -262,6 +262,14 @@ class Settings(BaseSettings):
     privacy_export_hours: int = Field(
         24, description="hours a patron's data-export download link stays valid (used once)"
     )
+    privacy_page_link_minutes: int = Field(
+        30, description="minutes the one-time link to a patron's privacy page stays valid"
+    )
+    privacy_reoffer_days: int = Field(
+        90,
+        description="days after a patron declined the personalisation offer before it is "
+        "offered again (a withdrawal is never followed by an offer)",
+    )
 
     # --- e-mail (alerts) ------------------------------------------------------
     smtp_host: str = Field(

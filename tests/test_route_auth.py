@@ -38,6 +38,10 @@ OPEN: dict[tuple[str, str], str] = {
         "GET",
         "/privacy/export/{token}",
     ): "a patron's data export: the one-time, expiring token is the key",
+    (
+        "GET",
+        "/privacy/me/{token}",
+    ): "a patron's privacy page link: the one-time, expiring token is the key",
     ("GET", "/console/login"): "the sign-in page itself",
     ("POST", "/console/login"): "the sign-in form itself (rate limited)",
     ("GET", "/console/static/{name}"): "console CSS/JS, no data",

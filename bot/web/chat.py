@@ -4,6 +4,7 @@ Frames are JSON text. Client -> server:
   {"type": "message", "text": "...", "id": "<client id>"}
   {"type": "button", "title": "...", "payload": "/intent", "id": "<client id>"}
   {"type": "draft", "token": "<OpenURL draft token>", "title": "..."}   from /chat?draft=
+  {"type": "privacy"}                      the Privacy button: asks for the page link
   {"type": "ping"}
 Server -> client:
   {"type": "session", "session": "<token>", "resumed": bool}   first frame
@@ -11,6 +12,7 @@ Server -> client:
   {"type": "message", "speaker": "patron|bot|librarian|system", "text": ..., "buttons": [...]}
   {"type": "typing", "on": bool}
   {"type": "notice" | "error", "code": "...", "text": "..."}
+  {"type": "privacy", "url": "<one-time link to the patron's privacy page>"}
   {"type": "pong"}
 The session token is the patron's web identity; reconnecting with
 ``?session=<token>`` resumes the conversation.
@@ -30,16 +32,18 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from bot import texts
+from bot import privacy_command, texts
 from bot.db import RETRY_AFTER_SECONDS, StorageUnavailable
 from bot.limits import client_address
 from bot.live.steps import patron_key
 from bot.replies import Reply
 from bot.state import AppState
-from kb.conversations import find_conversation, recent_messages
+from kb.conversations import conversation_for, find_conversation, recent_messages
 from kb.ils.prompts import PIN_HIDDEN
 from kb.language import detect_language
 from kb.patrons.service import sender_id
+from kb.privacy import page_links
+from kb.settings import get_settings
 
 log = logging.getLogger("refdesk.web")
 router = APIRouter()
@@ -81,6 +85,14 @@ def _history(session: Session, token: str) -> list[dict[str, Any]] | None:
             frame["name"] = m.payload["name"]
         frames.append(frame)
     return frames
+
+
+def _privacy_link(session: Session, token: str) -> str:
+    conv = conversation_for(session, CHANNEL, token)
+    minutes = get_settings().privacy_page_link_minutes
+    return privacy_command.page_url(
+        page_links.issue(session, conv.patron_id, CHANNEL, minutes=minutes)
+    )
 
 
 def _message_frame(reply: Reply) -> dict[str, Any]:
@@ -147,6 +159,15 @@ async def chat_socket(ws: WebSocket) -> None:
                 continue
             if frame["type"] == "ping":
                 await send({"type": "pong"})
+                continue
+            if frame["type"] == "privacy":
+                # The widget's Privacy button: a one-time link to this patron's page.
+                try:
+                    url = await state.db.run(_privacy_link, token)
+                except StorageUnavailable:
+                    await send(_error("storage_unavailable", language, seconds=RETRY_AFTER_SECONDS))
+                    continue
+                await send({"type": "privacy", "url": url})
                 continue
             try:
                 language = await _turn(state, send, key, token, frame, language)
@@ -226,7 +247,7 @@ def _parse_frame(raw: str) -> dict[str, Any] | str:
     if not isinstance(frame, dict):
         return "a frame must be a JSON object"
     kind = frame.get("type")
-    if kind == "ping":
+    if kind in ("ping", "privacy"):
         return frame
     if kind == "message":
         if not isinstance(frame.get("text"), str):
@@ -240,4 +261,4 @@ def _parse_frame(raw: str) -> dict[str, Any] | str:
         if not isinstance(frame.get("token"), str) or not isinstance(frame.get("title"), str):
             return "'token' and 'title' must be strings"
         return frame
-    return f"unknown frame type {kind!r} (expected message, button, draft or ping)"
+    return f"unknown frame type {kind!r} (expected message, button, draft, privacy or ping)"

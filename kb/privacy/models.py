@@ -69,3 +69,16 @@ class RetentionRun(Base):
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PageLink(Base):
+    """A one-time link to the patron's privacy page, sent in chat (Telegram, WeChat, web)."""
+
+    __tablename__ = "privacy_page_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

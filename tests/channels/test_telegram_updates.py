@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.telegram import CHANNEL
@@ -206,3 +207,29 @@ async def test_the_privacy_notice_follows_the_first_answer_once(telegram: Harnes
     await telegram.replies(1009, 2)
     await telegram.settle()
     assert all_sent().count(notice.text("en")) == 1
+
+
+async def test_privacy_command_answers_with_the_consents_and_a_one_time_link(telegram) -> None:
+    from kb.privacy import page_links
+
+    telegram.fake.message(1090, "hello")
+    await telegram.replies(1090)
+    telegram.fake.command(1090, "privacy")
+    replies = await telegram.replies(1090, 2)
+    answer = next(r for r in replies if "privacy settings" in r)
+    assert "· Privacy notice: shown (since " in answer
+    assert "· Personalised reading suggestions: not granted" in answer
+    token = answer.rsplit("/privacy/me/", 1)[1].strip()
+    assert telegram.engine.seen == ["hello"]  # the command never reaches the model
+
+    def opened(session):  # type: ignore[no-untyped-def]
+        conv = find_conversation(session, CHANNEL, "1090")
+        kept = [m.text for m in recent_messages(session, conv)]
+        return conv.patron_id, kept, page_links.redeem(session, token)
+
+    patron_id, kept, redeemed = telegram.db.run_sync(opened)
+    assert redeemed == patron_id  # the link opens this patron's page...
+    assert "/privacy" in kept and any("[link hidden]" in k for k in kept)
+    assert not any(token in k for k in kept)  # ...and is not in the transcript
+    with pytest.raises(page_links.LinkUsed):  # once only
+        telegram.db.run_sync(lambda s: page_links.redeem(s, token))

@@ -4,8 +4,9 @@ tracker store) and a *private* Redis (Rasa's lock store, fan-out, rate limits), 
 started here in a temporary directory so they can be stopped and killed without
 disturbing the shared servers other test runs use.
 
-The SQLite and Telegram fault tests use the suite's shared ``stack`` (SQLite, fake
-Bot API) instead: no extra engine start for them."""
+Its gateway also long-polls a fake Telegram Bot API, for a Telegram message arriving
+during a database outage. The SQLite and Telegram-error fault tests use the suite's
+shared ``stack`` (SQLite, fake Bot API) instead: no extra engine start for them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.console.conftest import PASSWORD, STAFF
+from tests.fixtures.fake_telegram import FakeTelegram
 from tests.support.private_servers import PrivatePostgres, PrivateRedis
 from tests.support.stack import Stack
 
@@ -41,9 +43,17 @@ def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateR
 
 
 @pytest.fixture(scope="package")
-def pg_stack(tmp_path_factory, private_postgres, private_redis):  # type: ignore[no-untyped-def]
+def pg_telegram() -> Iterator[FakeTelegram]:
+    """The fake Bot API the faults stack's gateway long-polls."""
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="package")
+def pg_stack(tmp_path_factory, private_postgres, private_redis, pg_telegram):  # type: ignore[no-untyped-def]
     """Engine + actions + gateway on the private PostgreSQL and Redis, with console
-    users li, wang and zhao."""
+    users li, wang and zhao, and the Telegram channel on a fake Bot API."""
     from kb.console.logins import set_password
     from kb.staff.service import add_staff
     from tests.support.stack import start_stack
@@ -57,10 +67,13 @@ def pg_stack(tmp_path_factory, private_postgres, private_redis):  # type: ignore
             "REFDESK_TRACKER_STORE_URL": tracker_url,
             "REFDESK_REDIS_URL": private_redis.url,
             "REFDESK_CONSOLE_SECURE_COOKIES": "false",
+            **pg_telegram.env(),
+            "REFDESK_TELEGRAM_POLL_TIMEOUT_SECONDS": "2",
         },
     )
     s.postgres = private_postgres  # type: ignore[attr-defined]
     s.redis = private_redis  # type: ignore[attr-defined]
+    s.telegram = pg_telegram  # type: ignore[attr-defined]
     try:
         with s.db() as session:
             for username, name, role in STAFF:

@@ -98,3 +98,68 @@ async def test_opt_in_blends_history_and_withdrawal_deletes_it(
     await chat.say(case["search"])
     with stack.db() as session:
         assert searches(session, patron_id) == []  # nothing kept after withdrawal
+
+
+def _consent_history(stack, session_token: str) -> list[tuple[bool, bool]]:  # type: ignore[no-untyped-def]
+    """(granted, is a refusal of the offer) for each personalisation event of the patron."""
+    from kb.personalisation import consent as personalisation
+
+    with stack.db() as session:
+        conv = find_conversation(session, "web", session_token)
+        assert conv is not None
+        return [
+            (e.granted, personalisation.is_refusal(e))
+            for e in consent.history(session, conv.patron_id)
+            if e.purpose == consent.PERSONALISATION
+        ]
+
+
+async def test_a_no_is_remembered_for_the_patron_not_the_conversation(
+    stack,  # type: ignore[no-untyped-def]
+    chat: ChatClient,
+) -> None:
+    """Declined in one conversation: a second conversation of the same patron (another
+    chat linked to the first) is not asked again, until the pause is over; saying yes
+    in so many words still opts in."""
+    import re
+    from datetime import timedelta
+
+    from kb.personalisation import consent as personalisation
+
+    case = CASES["en"]
+    first = await chat.say(case["recommend"])
+    no = next(b for b in offer_buttons(first) if b["title"] == "No, thanks")
+    assert "only the topic you name" in texts(await chat.click(no))
+    assert _consent_history(stack, chat.session) == [(False, True)]  # a refusal, with its time
+
+    # A new conversation (a second web chat), linked to the first: the same patron.
+    code = re.search(r"\b(\d{6})\b", texts(await chat.say("link my account")))
+    assert code, "no link code"
+    other = await ChatClient(stack.ws_url).connect()
+    try:
+        assert "linked" in texts(await other.say(f"link {code.group(1)}"))
+        asked = await other.say(case["recommend"])
+        assert case["topic_only"] in texts(asked) and not offer_buttons(asked), texts(asked)
+
+        # Past the pause (REFDESK_PRIVACY_REOFFER_DAYS, 90) the offer comes back once.
+        with stack.db() as session:
+            conv = find_conversation(session, "web", other.session)
+            assert conv is not None
+            refusal = consent.latest(session, conv.patron_id, consent.PERSONALISATION)
+            assert refusal is not None
+            refusal.recorded_at -= timedelta(days=91)
+        again = await other.say(case["recommend"])
+        assert len(offer_buttons(again)) == 2, texts(again)
+
+        # Opting in by saying so, without the buttons.
+        agreed = await other.say("turn on personalised suggestions")
+        assert case["agreed"] in texts(agreed), texts(agreed)
+        assert _consent_history(stack, chat.session) == [(False, True), (True, False)]
+        with stack.db() as session:
+            conv = find_conversation(session, "web", chat.session)
+            assert conv is not None
+            assert personalisation.has_consent(session, conv.patron_id)
+        blended = await chat.say(case["recommend"])  # the first chat: the same patron
+        assert case["blended"] in texts(blended) and not offer_buttons(blended)
+    finally:
+        await other.close()

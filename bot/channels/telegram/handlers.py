@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
-from telegram import Message, MessageEntity, Update
+from telegram import Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
@@ -39,6 +39,7 @@ from bot.outbound import SendRetry
 from bot.outbound.render import split_text
 from bot.replies import Reply
 from bot.router import Router
+from kb.language import detect_language
 from kb.outbound import enqueue
 from kb.patrons import identity_for
 from kb.settings import Settings
@@ -93,14 +94,19 @@ def per_chat(callback):  # type: ignore[no-untyped-def]
             try:
                 await callback(update, context)
             except StorageUnavailable:
-                # Nothing was kept: say so, so the patron sends it again (never silence).
-                user = update.effective_user
-                text = texts.text(
-                    "storage_unavailable",
-                    user.language_code if user else None,
-                    seconds=RETRY_AFTER_SECONDS,
+                # Nothing was kept: say so, so the patron sends it again (never silence),
+                # in the language of what they wrote, quoting it: that is the message to
+                # send again, and the patron still has its text (Telegram does not resend).
+                message, user = update.effective_message, update.effective_user
+                written = (message.text or message.caption or "") if message else ""
+                language = detect_language(written) or (user.language_code if user else None)
+                text = texts.text("storage_unavailable", language, seconds=RETRY_AFTER_SECONDS)
+                await send_replies(
+                    context,
+                    str(chat.id),
+                    [Reply(text=text, speaker="system")],
+                    quote=message.message_id if message and written else None,
                 )
-                await send_replies(context, str(chat.id), [Reply(text=text, speaker="system")])
 
     return wrapper
 
@@ -118,6 +124,7 @@ def install(application: Application, deps: Deps) -> None:  # type: ignore[type-
         ("language", on_language),
         ("subscriptions", on_subscriptions),
         ("stop", on_stop),
+        ("privacy", on_privacy),
     ):
         application.add_handler(CommandHandler(name, callback, filters=MESSAGES))
     application.add_handler(CallbackQueryHandler(on_button))
@@ -166,8 +173,13 @@ def _chat_id(update: Update) -> str:
 
 
 async def send_replies(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: str, replies: Sequence[Reply]
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: str,
+    replies: Sequence[Reply],
+    quote: int | None = None,
 ) -> None:
+    """Send the replies; ``quote``: the patron's message the first one answers."""
+    reply_to = ReplyParameters(quote, allow_sending_without_reply=True) if quote else None
     for r, reply in enumerate(replies):
         if not reply.text and not reply.buttons:
             continue
@@ -177,7 +189,11 @@ async def send_replies(
             try:
                 await GATE.call(
                     functools.partial(
-                        context.bot.send_message, int(chat_id), piece, reply_markup=markup
+                        context.bot.send_message,
+                        int(chat_id),
+                        piece,
+                        reply_markup=markup,
+                        reply_parameters=reply_to if r == 0 and i == 0 else None,
                     ),
                     retries=3,
                 )
@@ -326,6 +342,14 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, chat_id = _deps(context), _chat_id(update)
     lang = await deps.db.run(identities.set_pushes, chat_id, False)
     await _say(context, chat_id, "stopped", lang)
+
+
+@per_chat
+async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacy: the patron's consents and a one-time link to their privacy page."""
+    deps, chat_id = _deps(context), _chat_id(update)
+    turn = await deps.router.handle_text(CHANNEL, chat_id, "/privacy")
+    await send_replies(context, chat_id, turn.replies)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,6 +18,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "/language 切换中文/英文\n"
         "/subscriptions 查看本聊天的通知设置\n"
         "/stop 不再在此聊天接收通知（仍可随时提问）\n"
+        "/privacy 查看您的隐私授权，并获取更改它们的链接\n"
         "直接输入文字即可提问；在群组中请 @我 或回复我的消息。",
         "Commands:\n"
         "/start start, and receive notifications here again\n"
@@ -25,6 +26,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "/language switch between Chinese and English\n"
         "/subscriptions what notifications this chat gets\n"
         "/stop no more notifications in this chat (you can still ask questions)\n"
+        "/privacy your consents, and a link to change them\n"
         "Just type to ask a question; in a group, mention me or reply to my message.",
     ),
     "language_set": (

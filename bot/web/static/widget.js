@@ -17,11 +17,13 @@
   var L = {
     zh: { title: "图书馆咨询台", placeholder: "输入您的问题…", send: "发送", open: "咨询", close: "关闭",
           connecting: "正在连接…", reconnecting: "连接中断，正在重连…", typing: "正在输入…", you: "我",
-          bot: "助手", librarian: "馆员", system: "系统", draft: "继续链接中的文献传递申请" },
+          bot: "助手", librarian: "馆员", system: "系统", draft: "继续链接中的文献传递申请",
+          privacy: "隐私", privacyTitle: "查看或更改我的隐私授权、导出或删除我的数据" },
     en: { title: "Library reference desk", placeholder: "Type your question…", send: "Send", open: "Ask us",
           close: "Close", connecting: "Connecting…", reconnecting: "Connection lost, reconnecting…",
           typing: "typing…", you: "You", bot: "Assistant", librarian: "Librarian", system: "System",
-          draft: "Continue my request from the link" }
+          draft: "Continue my request from the link",
+          privacy: "Privacy", privacyTitle: "See or change my consents, export or erase my data" }
   }[lang];
   var STORE = "refdesk-session:" + origin.host;
   var wsUrl = (origin.protocol === "https:" ? "wss://" : "ws://") + origin.host + "/ws/chat";
@@ -35,6 +37,7 @@
     ".rd.hidden{display:none}",
     ".bar{background:#8b1e2d;color:#fff;padding:10px 14px;display:flex;justify-content:space-between;align-items:center}",
     ".bar b{font-size:15px}.bar button{background:none;border:0;color:#fff;font-size:18px;cursor:pointer}",
+    ".bar .privacy{font-size:13px;border:1px solid rgba(255,255,255,.6);border-radius:12px;padding:2px 10px;margin-left:auto;margin-right:6px}",
     ".status{font-size:12px;color:#8b1e2d;padding:4px 12px;min-height:16px}",
     ".log{flex:1;overflow-y:auto;padding:10px 12px;background:#fafafa}",
     ".msg{margin:6px 0;display:flex;flex-direction:column;max-width:85%}",
@@ -79,6 +82,12 @@
   panel.setAttribute("aria-label", L.title);
   var bar = el("div", "bar");
   bar.appendChild(el("b", null, L.title));
+  // Privacy: the patron's own page (consents, export, erasure), opened with a one-time
+  // link the server gives this session over the socket (no cookie to forge from another site).
+  var privacyBtn = el("button", "privacy", L.privacy);
+  privacyBtn.type = "button";
+  privacyBtn.title = L.privacyTitle;
+  bar.appendChild(privacyBtn);
   var status = el("div", "status");
   status.setAttribute("role", "status");
   var log = el("div", "log");
@@ -108,6 +117,12 @@
   }
 
   var ws = null, retry = 0, queue = [], ownIds = {}, typingTimer = null, secret = false;
+  var privacyWindow = null;
+  privacyBtn.onclick = function () {
+    // Opened now, while the click counts as the patron's (popup blockers), filled in below.
+    privacyWindow = window.open("about:blank", "_blank");
+    transmit(JSON.stringify({ type: "privacy" }));
+  };
   // The last frames sent, by id: one the server could not store yet is sent again.
   var recent = {}, recentIds = [];
   // Opened from an OpenURL page (/chat?draft=TOKEN): start the delivery request from the
@@ -197,6 +212,13 @@
           sendFrame({ type: "draft", token: draft, title: L.draft });
           draft = null;
         }
+      } else if (m.type === "privacy") {
+        var url = new URL(m.url, origin);
+        // Only our own privacy page, on the desk's own address.
+        if (url.origin !== origin.origin || url.pathname.indexOf("/privacy/me/") !== 0) return;
+        if (privacyWindow && !privacyWindow.closed) privacyWindow.location.href = url.href;
+        else window.open(url.href, "_blank", "noopener");
+        privacyWindow = null;
       } else if (m.type === "history") {
         log.textContent = "";
         m.messages.forEach(render);

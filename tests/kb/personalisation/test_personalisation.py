@@ -31,11 +31,36 @@ def test_without_consent_nothing_is_kept_or_used(session: Session, backend: str)
     assert not record_search(session, patron, "深度学习")
     assert patron_history(session, patron) is None
     assert session.scalar(select(func.count(PastSearch.id))) == 0
-    # A no is a decision too: the patron is not asked again, and still nothing is kept.
-    personalisation.record(session, patron, False, source="telegram")
-    assert personalisation.has_decided(session, patron)
+    # A no is a decision too: the offer pauses, and still nothing is kept.
+    personalisation.refuse(session, patron, source="telegram")
+    assert not personalisation.offer_due(session, patron, pause_days=90)
     assert not record_search(session, patron, "深度学习")
     assert session.scalar(select(func.count(PastSearch.id))) == 0
+
+
+def test_the_offer_pauses_after_a_no_and_never_follows_a_yes_or_a_withdrawal(
+    session: Session, backend: str
+) -> None:
+    patron = _patron(session)
+    assert personalisation.offer_due(session, patron, pause_days=90, now=T0)  # never asked
+    with time_machine.travel(T0, tick=False):
+        personalisation.refuse(session, patron, source="web", language="en")
+    refusal = consent.latest(session, patron, consent.PERSONALISATION)
+    assert refusal is not None and not refusal.granted and refusal.recorded_at == T0
+    assert personalisation.is_refusal(refusal) and "alert topics" in (refusal.wording or "")
+    for days, due in ((1, False), (89, False), (90, True), (200, True)):
+        now = T0 + timedelta(days=days)
+        assert personalisation.offer_due(session, patron, pause_days=90, now=now) is due, days
+    assert not personalisation.offer_due(session, patron, pause_days=365, now=T0 + timedelta(200))
+
+    with time_machine.travel(T0 + timedelta(days=100), tick=False):
+        personalisation.record(session, patron, True, source="web")
+    assert not personalisation.offer_due(session, patron, pause_days=0, now=T0 + timedelta(999))
+    with time_machine.travel(T0 + timedelta(days=101), tick=False):
+        personalisation.record(session, patron, False, source="web")  # withdrawn
+    withdrawal = consent.latest(session, patron, consent.PERSONALISATION)
+    assert withdrawal is not None and not personalisation.is_refusal(withdrawal)
+    assert not personalisation.offer_due(session, patron, pause_days=0, now=T0 + timedelta(999))
 
 
 def test_consent_changes_the_ranking_and_says_why(session: Session, backend: str) -> None:
