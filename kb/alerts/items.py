@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from kb.alerts.models import AlertCursor, AlertItem, ItemKind
 from kb.alerts.text import terms
 from kb.alerts.vocabulary import Vocabulary, vocabulary
+from kb.catalog.imports.collector import fewer_collections
 from kb.catalog.models import Holding, Record
 from kb.db import is_sqlite, utcnow
 
@@ -102,6 +103,7 @@ def _record_row(
     }
 
 
+@fewer_collections()  # thousands of items: the same allocation pattern as an import
 def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     """Turn records and holdings added since the last call into items; commits per batch.
 
