@@ -136,12 +136,10 @@ def fetch_command() -> None:
 def match_command() -> None:
     """Turn new catalog records and holdings into items and match every unmatched item
     to its subscribers now (what the worker does every REFDESK_ALERTS_POLL_SECONDS)."""
-    from kb.alerts.items import collect_catalog
-    from kb.alerts.matching import match_pending
+    from kb.alerts.items import collect_and_match
 
     with migrated_session() as session:
-        items = collect_catalog(session)
-        written = match_pending(session)
+        items, written = collect_and_match(session)
     typer.echo(f"{items} new items, {written} alerts matched")
 
 

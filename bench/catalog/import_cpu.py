@@ -1,12 +1,16 @@
-"""One catalog import, measured: wall time and CPU time per record.
+"""One catalog import, measured: wall time and CPU time per record, then the alerts
+worker's matching run over what it added.
 
-    python bench/catalog/import_cpu.py DATABASE_URL FILE
+    python bench/catalog/import_cpu.py DATABASE_URL FILE [--worker]
 
 Run as its own process (``run.py`` starts it) so that its CPU time is the import's
-alone: this process's (storing, and the alerts that follow an import), its children's
-(the read-ahead parser) and, on PostgreSQL, the server backend's (read from /proc, the
-server runs on this machine). Imports ``kb`` from PYTHONPATH, so the same script times
-another checkout's importer (the baseline) as well. Prints one JSON line.
+alone: this process's (storing), its children's (the read-ahead parser) and, on
+PostgreSQL, the server backend's (read from /proc, the server runs on this machine).
+With --worker, the alerts worker's run (collecting and tagging the new records, matching them) is timed
+on its own, with jieba's dictionary and the vocabulary already loaded as in the
+long-running worker. Imports ``kb`` from PYTHONPATH, so the same script times another
+checkout's importer (the baseline, whose imports tagged and matched inside the import:
+its worker run finds nothing left) as well. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from kb.alerts.items import collect_catalog
+from kb.alerts.matching import match_pending
+from kb.alerts.text import terms
+from kb.alerts.vocabulary import vocabulary
 from kb.catalog.imports import import_file
 from kb.catalog.libraries import SAMPLE_LIBRARIES, ensure_libraries
 from kb.db import engine_for, session_scope, sessionmaker_for
@@ -42,7 +50,18 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def main(url: str, path: Path) -> None:
+def worker_run(session: Session) -> float:
+    """CPU seconds (here and in the PostgreSQL backend) of the alerts worker's matching
+    run over what the import added: collecting and tagging items, then matching them."""
+    terms("预热 warm-up")  # jieba's dictionary: loaded once per worker process
+    vocabulary()
+    backend_before, cpu_before = backend_cpu(session), cpu_seconds()
+    collect_catalog(session)
+    match_pending(session)
+    return cpu_seconds() - cpu_before + backend_cpu(session) - backend_before
+
+
+def main(url: str, path: Path, worker: bool) -> None:
     upgrade(url)
     with session_scope(url) as session:
         ensure_libraries(session, SAMPLE_LIBRARIES)
@@ -53,9 +72,10 @@ def main(url: str, path: Path) -> None:
     wall = time.perf_counter() - started
     cpu = cpu_seconds() - cpu_before
     backend = backend_cpu(session) - backend_before
-    session.close()
     if summary.skipped or summary.aborted:
         raise SystemExit(f"import failed: {summary.aborted or summary.problems[:3]}")
+    alerts = worker_run(session) if worker else None
+    session.close()
     if url.startswith("postgresql"):
         # What an operator runs after a bulk load; autovacuum would get there later.
         with engine_for(url).execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
@@ -67,6 +87,7 @@ def main(url: str, path: Path) -> None:
                 "rate": summary.read / wall,
                 "cpu_us": cpu / summary.read * 1e6,
                 "backend_us": backend / summary.read * 1e6,
+                "alerts_us": alerts / summary.read * 1e6 if alerts is not None else None,
                 "load": os.getloadavg()[0],
             }
         )
@@ -74,4 +95,4 @@ def main(url: str, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    main(sys.argv[1], Path(sys.argv[2]), "--worker" in sys.argv[3:])

@@ -1,11 +1,10 @@
-"""Things to announce: new catalog records and holdings (read after each import or
-harvest through durable cursors), news and events from RSS/Atom feeds, and
+"""Things to announce: new catalog records and holdings (read by the alerts worker after
+each import or harvest through durable cursors), news and events from RSS/Atom feeds, and
 librarians' announcements. Each item is tagged with vocabulary classes (from its CLC
 number, subjects and title) and normalised terms (for free keywords)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,10 +16,9 @@ from sqlalchemy.orm import Session
 from kb.alerts.models import AlertCursor, AlertItem, ItemKind
 from kb.alerts.text import terms
 from kb.alerts.vocabulary import Vocabulary, vocabulary
+from kb.catalog.imports.collector import fewer_collections
 from kb.catalog.models import Holding, Record
 from kb.db import is_sqlite, utcnow
-
-log = logging.getLogger(__name__)
 
 MAX_TERMS = 400
 SCAN_BATCH = 2000
@@ -105,6 +103,7 @@ def _record_row(
     }
 
 
+@fewer_collections()  # thousands of items: the same allocation pattern as an import
 def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     """Turn records and holdings added since the last call into items; commits per batch.
 
@@ -186,20 +185,15 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     return made
 
 
-def after_ingestion(session: Session) -> dict[str, int]:
-    """The hook imports and harvests call when they finish: new items, then matching,
-    so alerts for the new records are decided right away (the alerts worker queues them
-    when they are due). Never fails the import: problems are logged."""
+def collect_and_match(session: Session) -> tuple[int, int]:
+    """The alerts worker's matching run (job ``alerts-match``, ``refdesk alerts match``):
+    records and holdings ingested since the cursors become items, then every unmatched
+    item is matched. Imports do not call it: tagging costs more CPU than storing, so it
+    runs in the worker after each ingestion, from the cursors the imports' own
+    transactions moved past. Returns (new items, delivery rows written)."""
     from kb.alerts.matching import match_pending
 
-    try:
-        items = collect_catalog(session)
-        matched = match_pending(session)
-        return {"items": items, "deliveries": matched}
-    except Exception:  # the import itself succeeded; the worker retries later
-        session.rollback()
-        log.exception("alerts: collecting or matching after an import failed")
-        return {"items": 0, "deliveries": 0}
+    return collect_catalog(session), match_pending(session)
 
 
 # --- feeds ---------------------------------------------------------------------

@@ -10,8 +10,7 @@ import logging
 from kb.alerts import lease
 from kb.alerts.dispatch import queue_due
 from kb.alerts.feeds import read_all
-from kb.alerts.items import collect_catalog
-from kb.alerts.matching import match_pending
+from kb.alerts.items import collect_and_match
 from kb.alerts.models import Frequency
 from kb.db import session_scope
 from kb.settings import get_settings
@@ -28,13 +27,12 @@ def _leader() -> bool:
 
 
 def match() -> None:
-    """Items from ingestions the import hook did not see (or that failed there), then
-    matching of every item not matched yet."""
+    """Items from the ingestions since the last run, then matching of every item not
+    matched yet."""
     if not _leader():
         return
     with session_scope(get_settings().database_url) as session:
-        items = collect_catalog(session)
-        written = match_pending(session)
+        items, written = collect_and_match(session)
     if items or written:
         log.info("alerts: %d new items, %d deliveries", items, written)
 

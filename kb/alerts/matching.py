@@ -33,6 +33,7 @@ from kb.alerts.models import (
 )
 from kb.alerts.text import keyword_parts
 from kb.alerts.timing import due_time
+from kb.catalog.imports.collector import fewer_collections
 from kb.db import is_sqlite, utcnow
 from kb.settings import get_settings
 
@@ -175,6 +176,7 @@ def insert_deliveries(session: Session, rows: list[dict[str, object]]) -> int:
     return total
 
 
+@fewer_collections()
 def match_pending(session: Session, *, now: datetime | None = None, batch: int = BATCH) -> int:
     """Match every published item not matched yet; commits per batch of items."""
     index: TopicIndex | None = None

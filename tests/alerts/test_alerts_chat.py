@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.outbound.models import OutboundMessage
-from tests.kb.alerts.conftest import bib, import_records
+from tests.kb.alerts.conftest import bib, import_only
 from tests.support.chat import ChatClient, language_of, texts
 
 pytestmark = pytest.mark.stack
@@ -47,8 +47,9 @@ def wait_for_alert(stack, title: str, timeout: float = 180) -> dict[str, Any]:  
 
 
 def import_new(stack, title: str, clc: str, **kw: Any) -> None:  # type: ignore[no-untyped-def]
+    """Only the import: the stack's alerts worker tags, matches and queues the alert."""
     with stack.db() as session:
-        import_records(session, [bib(f"alerts-{uuid.uuid4().hex[:8]}", title, clc=clc, **kw)])
+        import_only(session, [bib(f"alerts-{uuid.uuid4().hex[:8]}", title, clc=clc, **kw)])
 
 
 async def test_subscribe_in_chinese_get_an_alert_and_unsubscribe_with_one_tap(

@@ -93,10 +93,7 @@ def _run_import(
     except InputError as error:
         summary.aborted = str(error)
     flush()
-    if summary.added or summary.updated:
-        # Topical alerts: new records and holdings become alert items and are matched
-        # now (kb/alerts); never fails the import.
-        from kb.alerts.items import after_ingestion
-
-        after_ingestion(session)
+    # Topical alerts: the alerts worker turns what was added into items and matches
+    # them (kb.alerts.items.collect_and_match), reading from the durable cursors past
+    # the ids this import committed; tagging is not the import's work.
     return summary

@@ -61,15 +61,27 @@ class IndexDocument:
         PostgreSQL's locale-dependent parser never re-splits CJK bigrams."""
         positions: dict[str, list[str]] = {}
         start = 1
-        for tokens, weight in zip(self.fields(), _WEIGHTS, strict=True):
+        for tokens, labels in zip(self.fields(), _LABELS, strict=True):
             for position, token in enumerate(tokens, start):
-                label = f"{min(position, _PG_MAX_POSITION)}{weight}"
-                if (entry := positions.get(token)) is None:
-                    positions[token] = [label]
-                elif len(entry) < 256:  # PostgreSQL keeps at most 256 positions per lexeme
-                    entry.append(label)
+                positions.setdefault(token, []).append(labels[min(position, _PG_MAX_POSITION)])
             start += len(tokens) + _FIELD_GAP
-        return " ".join(f"{quote_lexeme(lexeme)}:{','.join(p)}" for lexeme, p in positions.items())
+        quote = _quote_plain if _NEEDS_ESCAPE.isdisjoint("".join(positions)) else quote_lexeme
+        return " ".join(
+            # PostgreSQL keeps at most 256 positions per lexeme.
+            f"{quote(lexeme)}:{','.join(p if len(p) <= 256 else p[:256])}"
+            for lexeme, p in positions.items()
+        )
+
+
+# "1A", "2A", ... per weight, made once: a label per token is most of the literal.
+_LABELS = tuple(
+    [f"{position}{weight}" for position in range(_PG_MAX_POSITION + 1)] for weight in _WEIGHTS
+)
+_NEEDS_ESCAPE = frozenset("\\'")
+
+
+def _quote_plain(lexeme: str) -> str:
+    return f"'{lexeme}'"
 
 
 def _tokens_of(values: Iterable[str]) -> list[str]:

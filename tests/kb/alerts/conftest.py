@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import pytest
 from sqlalchemy.orm import Session
 
+from kb.alerts.items import collect_and_match
 from kb.alerts.models import Subscriber
 from kb.alerts.subscriptions import add_topics, configure
 from kb.alerts.vocabulary import vocabulary
@@ -62,9 +63,16 @@ def bib(
     )
 
 
-def import_records(session: Session, records: list[BibRecord]) -> None:
+def import_only(session: Session, records: list[BibRecord]) -> None:
+    """An import through the real importer (it leaves alerts to the alerts worker)."""
     results = [ReadResult(position=str(i), offset=i, record=r) for i, r in enumerate(records)]
     run_import(session, results, source="test")
+
+
+def import_records(session: Session, records: list[BibRecord]) -> None:
+    """An import, then the alerts worker's matching run."""
+    import_only(session, records)
+    collect_and_match(session)
 
 
 @pytest.fixture

@@ -5,15 +5,19 @@ nested loop."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kb.alerts.items import collect_catalog
+from kb.alerts.items import collect_and_match, collect_catalog, item_count
 from kb.alerts.matching import TopicIndex, build_index, match_pending
 from kb.alerts.models import AlertDelivery, AlertItem, ItemKind, TopicKind
 from kb.alerts.text import keyword_parts
+from kb.catalog.imports.report import ReadResult
+from kb.catalog.imports.runner import run_import
 from kb.catalog.models import Record
 from kb.db import utcnow
 from tests.kb.alerts.conftest import bib, import_records, subscribe
@@ -76,6 +80,30 @@ def test_new_copies_in_another_library_are_news_the_old_ones_are_not(
     items = session.scalars(select(AlertItem).where(AlertItem.kind == ItemKind.HOLDING)).all()
     assert [(i.library_code, i.source_key.split(":")[0]) for i in items] == [("BNU", "holding")]
     assert [d.item_id for d in deliveries(session, ai.id)] == [items[0].id]
+
+
+def test_an_import_leaves_tagging_to_the_worker_and_a_crash_loses_nothing(
+    session: Session, libraries: None
+) -> None:
+    ai = subscribe(session, "人工智能")
+
+    def killed_after_five() -> Iterator[ReadResult]:
+        for n in range(5):
+            record = bib(f"r{n}", f"人工智能第{n}讲", clc="TP18")
+            yield ReadResult(position=str(n), offset=n, record=record)
+        raise RuntimeError("the importer died")
+
+    with pytest.raises(RuntimeError):
+        run_import(session, killed_after_five(), source="test", batch_size=2)
+    session.rollback()
+    # The import itself tagged nothing; its two committed batches are past the cursor.
+    assert item_count(session) == 0
+    assert collect_and_match(session) == (4, 4)
+    assert {i.source_key for i in session.scalars(select(AlertItem))} == {
+        f"record:{r}" for r in session.scalars(select(Record.id))
+    }
+    assert len(deliveries(session, ai.id)) == 4
+    assert collect_and_match(session) == (0, 0)
 
 
 def test_items_not_yet_published_wait(session: Session, libraries: None) -> None:
