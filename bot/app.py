@@ -15,8 +15,8 @@ from bot import (
     delivery,
     health,
     limits,
-    privacy_page,
-    privacy_pages,
+    privacy_export_page,
+    privacy_settings_page,
     services,
     texts,
 )
@@ -56,8 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits.install(app, state.limits)
     wechat.install(app)
     alerts.install(app)
-    privacy_pages.install(app)
-    privacy_page.install(app)
+    privacy_export_page.install(app)
+    privacy_settings_page.install(app)
     services.install(app)
     install_console(app)
 

@@ -1,7 +1,7 @@
 """The privacy command: "隐私设置" / "privacy settings" / Telegram's /privacy.
 
 Answers, on any channel, with what the patron has agreed to and since when, and a
-one-time link to their privacy page (bot.privacy_page) where they can grant or
+one-time link to their privacy page (bot.privacy_settings_page) where they can grant or
 withdraw, export or erase. Handled by the gateway before the engine, like the link
 command (bot.linking): the phrases are fixed, the link is a secret that must not reach
 the engine's tracker, and it keeps working while the engine is down.

@@ -5,7 +5,7 @@ grant or withdraw, and the ways to export or erase their data.
 (kb.privacy.page_links) and starts a page session (HttpOnly, SameSite=Strict cookie
 on /privacy/me, one hour); every POST needs the session's CSRF token and a same-site
 Origin. Export and erasure reuse the chat's flows: the export download link
-(bot.privacy_pages) and kb.privacy.forget with the engine's trackers deleted too.
+(bot.privacy_export_page) and kb.privacy.forget with the engine's trackers deleted too.
 """
 
 from __future__ import annotations
