@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import linking, patron_text, privacy_command, texts
-from bot.db import Database
+from bot.db import Database, StorageUnavailable
 from bot.engine_client import EngineClient, EngineReply, EngineUnavailable
 from bot.live.steps import Intercepted, intercept, patron_line
 from bot.metrics import Metrics
@@ -59,14 +59,26 @@ OFFERED_BUTTON_WINDOW = 20
 _CANCEL_WORDS = {"取消", "算了", "不要了", "不用了", "退出", "不登录了", "cancel", "stop", "quit",
                  "nevermind", "nvm", "exit", "no"}  # fmt: skip
 
-# Called once a patron's line is kept, before anyone answers it (the web chat echoes it to
-# the conversation's other tabs): with the line as kept when that hides what was typed
-# (a PIN, a link code), else None.
-Received = Callable[[str | None], Awaitable[None]]
+
+@dataclass
+class Follower:
+    """How a channel with a live connection (the web chat) follows a turn as it happens."""
+
+    # Once the patron's line is kept, before anyone answers it (the web chat echoes it to
+    # the conversation's other tabs): with the line as kept when that hides what was
+    # typed (a PIN, a link code), else None.
+    received: Callable[[str | None], Awaitable[None]]
+    # The assistant's answer as soon as the engine gives it, before the gateway writes it
+    # to the transcript: the patron does not wait for that write. What comes after the
+    # write (a place in the queue) is in the Turn's replies as usual.
+    answered: Callable[[list[Reply]], Awaitable[None]] | None = None
 
 
 async def _no_echo(_: str | None) -> None:
-    """The :data:`Received` of channels that show the patron nothing of their own line."""
+    """What channels that show the patron nothing of their own line do with it."""
+
+
+_NOBODY = Follower(received=_no_echo)
 
 
 @dataclass
@@ -148,9 +160,9 @@ class Router:
         return await self.ils.verify(received.sender_id, received.pin_prompt.barcode, pin)
 
     async def handle_text(
-        self, channel: str, external_id: str, raw: str, received: Received | None = None
+        self, channel: str, external_id: str, raw: str, follower: Follower | None = None
     ) -> Turn:
-        return await self._handle(channel, external_id, raw, None, received=received)
+        return await self._handle(channel, external_id, raw, None, follower=follower)
 
     async def handle_link(
         self, channel: str, external_id: str, command: linking.Command, typed: str
@@ -168,10 +180,10 @@ class Router:
         external_id: str,
         title: str,
         payload: str,
-        received: Received | None = None,
+        follower: Follower | None = None,
     ) -> Turn:
         """A button click: the payload goes to the engine only if we offered it."""
-        return await self._handle(channel, external_id, title, payload, received=received)
+        return await self._handle(channel, external_id, title, payload, follower=follower)
 
     async def handle_menu(self, channel: str, external_id: str, title: str, payload: str) -> Turn:
         """A channel's own menu (WeChat custom menu): the channel verified the request and
@@ -184,7 +196,7 @@ class Router:
         external_id: str,
         title: str,
         token: str,
-        received: Received | None = None,
+        follower: Follower | None = None,
     ) -> Turn:
         """The web chat opened from an OpenURL page (``/chat?draft=<token>``): start the
         delivery form pre-filled from that draft, through the same path as any message.
@@ -193,10 +205,10 @@ class Router:
         for shape so it cannot carry JSON of its own; the action verifies its signature.
         """
         if not DRAFT_TOKEN.match(token):
-            return await self._handle(channel, external_id, title, None, received=received)
+            return await self._handle(channel, external_id, title, None, follower=follower)
         payload = '/request_document{"draft":"' + token + '"}'
         return await self._handle(
-            channel, external_id, title, payload, trusted=True, received=received
+            channel, external_id, title, payload, trusted=True, follower=follower
         )
 
     async def _handle(
@@ -206,9 +218,9 @@ class Router:
         raw: str,
         payload: str | None,
         trusted: bool = False,
-        received: Received | None = None,
+        follower: Follower | None = None,
     ) -> Turn:
-        turn = await self._turn(channel, external_id, raw, payload, trusted, received or _no_echo)
+        turn = await self._turn(channel, external_id, raw, payload, trusted, follower or _NOBODY)
         if turn.notice is not None:
             turn.replies.append(turn.notice)
         return turn
@@ -220,12 +232,12 @@ class Router:
         raw: str,
         payload: str | None,
         trusted: bool,
-        on_received: Received,
+        follower: Follower,
     ) -> Turn:
         started = time.perf_counter()
         cleaned = patron_text.clean(raw, self.settings.max_message_chars)
         if cleaned.empty and payload is None:
-            await on_received(None)
+            await follower.received(None)
             self.metrics.turns.labels(channel, "rejected").inc()
             language = detect_language(raw)
             return Turn(0, "", language, [_notice("empty", language)])
@@ -236,7 +248,7 @@ class Router:
                 done = await self.db.run(linking.run, channel, external_id, command, cleaned.text)
                 if done is not None:
                     kept = linking.redacted(cleaned.text, command)
-                    await on_received(kept if kept != cleaned.text else None)
+                    await follower.received(kept if kept != cleaned.text else None)
                     self.metrics.turns.labels(channel, "link").inc()
                     replies, language = done
                     return Turn(0, "", language, replies)
@@ -244,7 +256,7 @@ class Router:
                 answer, language = await self.db.run(
                     privacy_command.run, channel, external_id, cleaned.text
                 )
-                await on_received(None)
+                await follower.received(None)
                 self.metrics.turns.labels(channel, "privacy").inc()
                 return Turn(0, "", language, [answer])
             # One transaction keeps the line and finds who answers it (the live-chat desk
@@ -252,7 +264,7 @@ class Router:
             received = await self.db.run(
                 _receive, channel, external_id, cleaned, payload, trusted, self.desk is not None
             )
-            await on_received(PIN_HIDDEN if received.pin_hidden else None)
+            await follower.received(PIN_HIDDEN if received.pin_hidden else None)
             turn = Turn(received.conversation_id, received.sender_id, received.language)
             if received.notice is not None:
                 turn.notice = Reply(
@@ -324,8 +336,27 @@ class Router:
                         buttons=[_librarian_button(received.language)],
                     )
                 ]
-            turn.language, mode = await self.db.run(_after_engine, received, reply, bot_replies)
-            turn.replies.extend(bot_replies)
+            if follower.answered is not None:
+                # The patron reads the answer while the gateway writes it down; the
+                # conversation's lock is still held, so their next line waits for it.
+                first = [*turn.replies, *bot_replies]
+                if turn.notice is not None:
+                    first.append(turn.notice)
+                    turn.notice = None
+                turn.replies = []
+                self.metrics.turn_latency.labels(channel).observe(time.perf_counter() - started)
+                await follower.answered(first)
+            else:
+                turn.replies.extend(bot_replies)
+            try:
+                turn.language, mode = await self.db.run(_after_engine, received, reply, bot_replies)
+            except StorageUnavailable:
+                if follower.answered is None:
+                    raise
+                # The patron has the answer; only its copy in the transcript is missing.
+                self.metrics.errors.labels("transcript_not_kept").inc()
+                log.warning("answer to %s not kept in the transcript", received.sender_id)
+                return turn
             if mode is None:
                 # The patron was forgotten in this turn. The engine saved this conversation
                 # again as the turn ended; now that it has, its copy goes too.
@@ -344,7 +375,8 @@ class Router:
                 # The bot just put the patron in the queue for a librarian.
                 turn.replies.extend(await self.desk.joined_queue(received.conversation_id))
             self.metrics.turns.labels(channel, outcome).inc()
-            self.metrics.turn_latency.labels(channel).observe(time.perf_counter() - started)
+            if follower.answered is None:
+                self.metrics.turn_latency.labels(channel).observe(time.perf_counter() - started)
             return turn
 
     async def _actions_up(self) -> bool:

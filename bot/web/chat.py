@@ -37,6 +37,7 @@ from bot.db import RETRY_AFTER_SECONDS, StorageUnavailable
 from bot.limits import client_address
 from bot.live.steps import patron_key
 from bot.replies import Reply
+from bot.router import Follower
 from bot.state import AppState
 from kb.conversations import conversation_for, find_conversation, recent_messages
 from kb.ils.prompts import PIN_HIDDEN
@@ -222,20 +223,35 @@ async def _turn(
         )
         await send({"type": "typing", "on": True})
 
+    async def show(replies: list[Reply]) -> None:
+        for reply in replies:
+            await state.hub.publish(key, _message_frame(reply))
+        # "typing off" closes the turn: clients know every reply has arrived.
+        await send({"type": "typing", "on": False})
+
+    answered = False
+
+    async def answer(replies: list[Reply]) -> None:
+        nonlocal answered
+        answered = True
+        await show(replies)
+
+    follower = Follower(received=echo, answered=answer)
     if frame["type"] == "draft":
-        turn = await state.router.handle_draft(CHANNEL, token, frame["title"], frame["token"], echo)
+        turn = await state.router.handle_draft(
+            CHANNEL, token, frame["title"], frame["token"], follower
+        )
     elif frame["type"] == "button":
         turn = await state.router.handle_button(
-            CHANNEL, token, frame["title"], frame["payload"], echo
+            CHANNEL, token, frame["title"], frame["payload"], follower
         )
     else:
-        turn = await state.router.handle_text(CHANNEL, token, frame["text"], echo)
-    language = turn.language or language
-    for reply in turn.replies:
-        await state.hub.publish(key, _message_frame(reply))
-    # "typing off" closes the turn: clients know every reply has arrived.
-    await send({"type": "typing", "on": False})
-    return language
+        turn = await state.router.handle_text(CHANNEL, token, frame["text"], follower)
+    if turn.replies or not answered:
+        # The turn's replies when the engine did not answer, or what came after its
+        # answer (a place in the queue): a second "typing off" is harmless.
+        await show(turn.replies)
+    return turn.language or language
 
 
 def _parse_frame(raw: str) -> dict[str, Any] | str:
