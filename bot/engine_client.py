@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +32,27 @@ class EngineReply:
 
 
 class EngineClient:
-    def __init__(self, engine_url: str, token: str, timeout: float) -> None:
+    """The gateway's line to the engine.
+
+    With ``max_turns`` set, at most that many turns are with the engine at once and the
+    others wait here, first come first served, for up to ``queue_seconds``; ``timeout``
+    counts from when a turn reaches the engine. The engine interleaves the turns it
+    holds at every await (NLU, action server, tracker store), so with fifty at once each
+    waits behind the others several times and the unlucky ones pass any timeout; a
+    short line in front of it keeps the work it holds small and the order fair.
+    """
+
+    def __init__(
+        self,
+        engine_url: str,
+        token: str,
+        timeout: float,
+        max_turns: int | None = None,
+        queue_seconds: float = 60.0,
+    ) -> None:
         self._token = token
+        self._turns = asyncio.Semaphore(max_turns) if max_turns else None
+        self._queue_seconds = queue_seconds
         self._http = httpx.AsyncClient(
             base_url=engine_url,
             timeout=httpx.Timeout(timeout, connect=2.0),
@@ -40,12 +62,30 @@ class EngineClient:
     async def close(self) -> None:
         await self._http.aclose()
 
+    @contextlib.asynccontextmanager
+    async def _turn_slot(self) -> AsyncIterator[None]:
+        if self._turns is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self._queue_seconds):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise EngineUnavailable(
+                f"engine busy: no turn slot within {self._queue_seconds:g} s"
+            ) from None
+        try:
+            yield
+        finally:
+            self._turns.release()
+
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> EngineReply:
         try:
-            resp = await self._http.post(
-                "/webhooks/refdesk/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
-            )
+            async with self._turn_slot():
+                resp = await self._http.post(
+                    "/webhooks/refdesk/webhook",
+                    json={"sender": sender, "message": text, "metadata": metadata},
+                )
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if resp.status_code >= 400:

@@ -57,7 +57,11 @@ class AppState:
 def build_state(settings: Settings) -> AppState:
     db = Database(settings.database_url)
     engine = EngineClient(
-        settings.engine_url, settings.engine_token, settings.engine_timeout_seconds
+        settings.engine_url,
+        settings.engine_token,
+        settings.engine_timeout_seconds,
+        max_turns=settings.engine_max_turns,
+        queue_seconds=settings.engine_queue_seconds,
     )
     metrics = Metrics()
     ils = IlsDesk(settings)

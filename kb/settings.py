@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, description="patron text kept and understood per message")
     max_frame_bytes: int = Field(256 * 1024, description="largest web-chat frame accepted")
     engine_timeout_seconds: float = 15.0
+    engine_max_turns: int = Field(
+        4, description="turns one gateway has with the engine at once (0: no limit)"
+    )
+    engine_queue_seconds: float = Field(
+        60.0, description="how long a turn may wait for its place before the patron is told"
+    )
     limit_patron_messages: str = Field(
         "30/minute", description="messages one chat patron may send (moving window)"
     )

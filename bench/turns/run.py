@@ -11,6 +11,7 @@ both. Reports p50/p95 latency, turns per second and errors, and the gateway's
 overhead as the ratio of the two p50s. Writes bench/turns/RESULTS.md.
 
     .venv/bin/python -m bench.turns.run [--turns 8] [--rounds 3] [--levels 1 10 50]
+        [--engine-max-turns N]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import collections
 import json
+import re
 import statistics
 import tempfile
 import time
@@ -45,6 +47,13 @@ SCRIPT = [
     "谢谢",
     "bye",
 ]
+
+
+def unavailable_reasons(log: str) -> collections.Counter[str]:
+    """The gateway logs why it told a patron the assistant was unavailable
+    (bot.router): count those reasons, without the sender ids."""
+    found = re.findall(r"assistant unavailable for \S+: (.*)", log)
+    return collections.Counter(reason.strip()[:160] for reason in found)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -150,10 +159,11 @@ async def level(stack, engine: EngineClient, patrons: int, turns: int, rounds: i
     return summary(runs["engine"]), summary(runs["gateway"]), per_round
 
 
-async def main(turns: int, rounds: int, levels: list[int]) -> str:
+async def main(turns: int, rounds: int, levels: list[int], max_turns: int | None) -> str:
     machine = describe()
+    gateway_env = {} if max_turns is None else {"REFDESK_ENGINE_MAX_TURNS": str(max_turns)}
     with tempfile.TemporaryDirectory() as home:
-        stack = await asyncio.to_thread(start_stack, Path(home))
+        stack = await asyncio.to_thread(start_stack, Path(home), gateway_env)
         engine = EngineClient(
             f"http://127.0.0.1:{stack.ports['engine']}", "", Settings().engine_timeout_seconds
         )
@@ -164,6 +174,7 @@ async def main(turns: int, rounds: int, levels: list[int]) -> str:
         finally:
             await engine.close()
             stack.stop()
+            reasons = unavailable_reasons(stack.log.read_text(errors="replace"))
     lines = [
         "| patrons | path | turns | p50 ms | p95 ms | turns/s | errors |",
         "|---:|---|---:|---:|---:|---:|---:|",
@@ -191,10 +202,16 @@ async def main(turns: int, rounds: int, levels: list[int]) -> str:
     ]
     if kinds:
         lines += ["", "Errors by kind:", *kinds]
+    if reasons:
+        lines += ["", "Why the gateway said the assistant was unavailable (its log):"]
+        lines += [f"- {count} × {reason}" for reason, count in reasons.most_common()]
     table = "\n".join(lines)
+    slots = Settings().engine_max_turns if max_turns is None else max_turns
     return (
         f"Machine: {machine}\n\nEach patron sends {turns} turns from a fixed bilingual script; "
-        f"each level runs {rounds} rounds of both paths.\n\n{table}\n"
+        f"each level runs {rounds} rounds of both paths. The gateway keeps at most {slots or 'any number of'} "
+        f"turns with the engine at once (REFDESK_ENGINE_MAX_TURNS); the engine-alone path "
+        f"sends every patron's turn at once.\n\n{table}\n"
     )
 
 
@@ -203,8 +220,11 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument(
+        "--engine-max-turns", type=int, help="the gateway's REFDESK_ENGINE_MAX_TURNS (0: no limit)"
+    )
     args = parser.parse_args()
-    report = asyncio.run(main(args.turns, args.rounds, args.levels))
+    report = asyncio.run(main(args.turns, args.rounds, args.levels, args.engine_max_turns))
     print(report)
     out = Path(__file__).with_name("RESULTS.md")
     out.write_text("# bench/turns: latest result\n\n" + report)
