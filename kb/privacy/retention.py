@@ -4,7 +4,7 @@ Each run deletes transcript lines older than ``privacy_transcript_days`` (in the
 database and in the engine's tracker store), anonymises delivery tickets closed more
 than ``privacy_closed_ticket_days`` ago (patron link, contact fields, notes), deletes
 past catalog searches kept for suggestions older than ``privacy_search_history_days``
-and drops expired export links. It only ever touches what is past its limit and not yet done,
+and drops expired export links and spent privacy-page links (used or expired). It only ever touches what is past its limit and not yet done,
 so running it twice changes nothing the second time. Every run, dry or not, is a
 :class:`RetentionRun` row and a log line.
 """
@@ -26,7 +26,7 @@ from kb.delivery.models import DeliveryRequest
 from kb.delivery.states import TERMINAL
 from kb.personalisation import history
 from kb.privacy.forget import anonymise_ticket
-from kb.privacy.models import DataExport, RetentionRun
+from kb.privacy.models import DataExport, PageLink, RetentionRun
 from kb.settings import Settings
 
 log = logging.getLogger("refdesk.privacy")
@@ -71,6 +71,7 @@ def run(
         "transcript_lines": _transcripts(session, transcript_cutoff, dry_run),
         "tickets_anonymised": _tickets(session, ticket_cutoff, dry_run),
         "expired_exports": _exports(session, now, dry_run),
+        "spent_page_links": _page_links(session, now, dry_run),
         "past_searches": history.purge_older_than(
             session, now - timedelta(days=limits.search_history_days), dry_run=dry_run
         ),
@@ -126,3 +127,11 @@ def _exports(session: Session, now: datetime, dry_run: bool) -> int:
     if dry_run:
         return session.scalar(select(func.count(DataExport.id)).where(expired)) or 0
     return int(getattr(session.execute(delete(DataExport).where(expired)), "rowcount", 0) or 0)
+
+
+def _page_links(session: Session, now: datetime, dry_run: bool) -> int:
+    # A used or expired link opens nothing; its row only says when the patron asked.
+    spent = or_(PageLink.used_at.is_not(None), PageLink.expires_at < now)
+    if dry_run:
+        return session.scalar(select(func.count(PageLink.id)).where(spent)) or 0
+    return int(getattr(session.execute(delete(PageLink).where(spent)), "rowcount", 0) or 0)

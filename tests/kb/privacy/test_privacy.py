@@ -20,7 +20,7 @@ from kb.delivery.states import DeliveryMethod, Event, Role, ServiceType, Status
 from kb.feedback.models import Feedback
 from kb.patrons import ChannelIdentity, Patron, identity_for
 from kb.patrons.merge import merge_patrons
-from kb.privacy import consent, export, forget, notice, retention
+from kb.privacy import consent, export, forget, notice, page_links, retention
 from kb.privacy.models import ConsentEvent, DataExport, Erasure, RetentionRun
 from kb.questions import ReferenceQuestion, leave_question
 
@@ -256,6 +256,9 @@ def test_retention_with_frozen_time_is_idempotent_and_logged(session, backend):
         conv, patron = _patron_with_everything(session)  # two lines at T0
         old_ticket = _ticket(session, patron.id, 1, Status.COMPLETED, closed_at=T0)
         _, token = export.issue(session, patron.id, "web", hours=24)
+        unused = page_links.issue(session, patron.id, "web", minutes=365 * 1440)
+        page_links.issue(session, patron.id, "web", minutes=30)  # never opened
+        page_links.redeem(session, page_links.issue(session, patron.id, "web", minutes=30))
     with time_machine.travel(T0 + timedelta(days=200), tick=False):
         record_message(session, conv, Speaker.PATRON, "还在吗")
         recent_ticket = _ticket(
@@ -266,6 +269,7 @@ def test_retention_with_frozen_time_is_idempotent_and_logged(session, backend):
             "transcript_lines": 2,
             "tickets_anonymised": 0,
             "expired_exports": 1,
+            "spent_page_links": 2,
             "past_searches": 0,
         }
         assert session.scalar(select(func.count(Message.id))) == 3  # dry run changed nothing
@@ -273,6 +277,8 @@ def test_retention_with_frozen_time_is_idempotent_and_logged(session, backend):
         assert first.counts == dry.counts
         texts = session.scalars(select(Message.text)).all()
         assert texts == ["还在吗"]
+        # The link not yet used or expired still opens the page.
+        assert page_links.redeem(session, unused) == patron.id
         assert old_ticket.contact_name == "李华"  # closed 200 days ago: under 365
     with time_machine.travel(T0 + timedelta(days=366), tick=False):
         second = retention.run(session, limits)
@@ -291,6 +297,7 @@ def test_retention_with_frozen_time_is_idempotent_and_logged(session, backend):
             "transcript_lines": 0,
             "tickets_anonymised": 0,
             "expired_exports": 0,
+            "spent_page_links": 0,
             "past_searches": 0,
         }
     runs = session.scalars(select(RetentionRun).order_by(RetentionRun.id)).all()
