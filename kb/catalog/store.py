@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kb.catalog.bibdata import BibRecord
 from kb.catalog.bulkwrite import insert_rows, next_ids, placeholder
+from kb.catalog.ingestlock import hold_for_ids
 from kb.catalog.models import Holding, Library, Record, RecordIdentifier
 from kb.catalog.search.analysis import is_cjk, words
 from kb.catalog.search.index import IndexDocument, delete_documents, write_documents
@@ -169,6 +170,8 @@ def _write_source_batch(
     result.unchanged += len(records) - len(new) - len(changed)
     if not new and not changed:
         return
+    # Before any id is taken: the alerts worker reads ids only up to what has committed.
+    hold_for_ids(session)
     now = _bound(session, _records.c.created_at, utcnow())
     ids: dict[str, int] = {}
     if new:
