@@ -10,7 +10,7 @@ from kb.catalog.imports import FileFormat, Severity, import_file
 from kb.catalog.models import Holding, HoldingStatus, Record, RecordFormat
 from kb.catalog.search import search
 
-from .conftest import fixture
+from .conftest import fixture, refusing_records
 
 
 def count(session, model=Record) -> int:
@@ -261,31 +261,8 @@ def test_collections_are_rarer_during_an_import_and_as_before_after_it(libraries
 
 @pytest.fixture
 def refusing_title(libraries, backend):
-    """A database that refuses any record titled 'Refused' (a trigger: a real error
-    from the database, raised while the importer's writer thread stores the batch)."""
-    connection = libraries.connection()
-    if backend == "sqlite":
-        connection.exec_driver_sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.title = 'Refused' "
-            "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
-        )
-    else:
-        connection.exec_driver_sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "IF NEW.title = 'Refused' THEN RAISE EXCEPTION 'refused by the test trigger'; "
-            "END IF; RETURN NEW; END $$"
-        )
-        connection.exec_driver_sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse()"
-        )
-    libraries.commit()
-    yield libraries
-    libraries.rollback()
-    if backend == "sqlite":
-        libraries.connection().exec_driver_sql("DROP TRIGGER refuse")
-    else:
-        libraries.connection().exec_driver_sql("DROP FUNCTION refuse() CASCADE")
-    libraries.commit()
+    with refusing_records(libraries, backend, "NEW.title = 'Refused'"):
+        yield libraries
 
 
 def test_a_batch_the_database_refuses_is_reported_and_the_batches_before_it_stay(
