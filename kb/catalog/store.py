@@ -88,8 +88,7 @@ def prepare_batch(
     default_library: str | None,
     sqlite: bool,
 ) -> PreparedBatch:
-    """The CPU half of storing (digests, index analysis, rows), with no database work,
-    so that an import can prepare one batch while another is being written."""
+    """The CPU half of storing (digests, index analysis, rows): no database work."""
     warnings: list[tuple[str, str]] = []
     unique: dict[tuple[str, str], BibRecord] = {}
     for bib in batch:
