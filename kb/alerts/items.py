@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from kb.alerts.models import AlertCursor, AlertItem, ItemKind
 from kb.alerts.text import terms
 from kb.alerts.vocabulary import Vocabulary, vocabulary
 from kb.catalog.imports.collector import fewer_collections
+from kb.catalog.ingestlock import committed_bounds
 from kb.catalog.models import Holding, Record
 from kb.db import is_sqlite, utcnow
 
@@ -113,11 +114,14 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
     """
     vocab = vocab or vocabulary()
     made = 0
+    # Only up to ids no running import can still commit (kb.catalog.ingestlock): the
+    # cursors must never move past a record that appears later.
+    record_bound, holding_bound = committed_bounds(session)
     while True:
         cursor = _cursor(session, "catalog:records")
         records = session.execute(
             select(*_RECORD_FIELDS)
-            .where(Record.id > cursor.position)
+            .where(Record.id > cursor.position, _at_most(Record.id, record_bound))
             .order_by(Record.id)
             .limit(SCAN_BATCH)
         ).all()
@@ -143,7 +147,7 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
         cursor = _cursor(session, "catalog:holdings")
         found = session.execute(
             select(Holding.id, Holding.record_id, Holding.library_code)
-            .where(Holding.id > cursor.position)
+            .where(Holding.id > cursor.position, _at_most(Holding.id, holding_bound))
             .order_by(Holding.id)
             .limit(SCAN_BATCH)
         ).all()
@@ -183,6 +187,10 @@ def collect_catalog(session: Session, vocab: Vocabulary | None = None) -> int:
         cursor.position = found[-1][0]
         session.commit()
     return made
+
+
+def _at_most(column: Any, bound: int | None) -> ColumnElement[bool]:
+    return true() if bound is None else column <= bound
 
 
 def collect_and_match(session: Session) -> tuple[int, int]:

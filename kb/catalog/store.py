@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kb.catalog.bibdata import BibRecord
 from kb.catalog.bulkwrite import insert_rows, next_ids, placeholder
+from kb.catalog.ingestlock import hold_for_ids
 from kb.catalog.models import Holding, Library, Record, RecordIdentifier
 from kb.catalog.search.analysis import is_cjk, words
 from kb.catalog.search.index import IndexDocument, delete_documents, write_documents
@@ -38,6 +39,27 @@ class BatchResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass
+class PreparedRecord:
+    """A record's rows in the database's terms, but for its id (known only when written)."""
+
+    source: str
+    source_id: str
+    content_hash: str
+    values: tuple[object, ...]  # _RECORD_COLUMNS
+    identifiers: list[tuple[str, str]]
+    holdings: list[tuple[object, ...]]  # _HOLDING_COLUMNS without record_id and timestamps
+    holding_warnings: list[str]
+    document: tuple[str, ...]  # the search index row without its key
+    vocabulary: set[str]
+
+
+@dataclass
+class PreparedBatch:
+    records: list[PreparedRecord]
+    warnings: list[tuple[str, str]]  # columns cut to fit
+
+
 def known_library_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Library.code)))
 
@@ -50,119 +72,150 @@ def store_batch(
     default_library: str | None = None,
 ) -> BatchResult:
     """Upsert a batch of records keyed by (source, source_id); later duplicates win."""
-    result = BatchResult()
+    prepared = prepare_batch(
+        batch,
+        library_codes=library_codes,
+        default_library=default_library,
+        sqlite=is_sqlite(session),
+    )
+    return write_batch(session, prepared)
+
+
+def prepare_batch(
+    batch: Sequence[BibRecord],
+    *,
+    library_codes: set[str],
+    default_library: str | None,
+    sqlite: bool,
+) -> PreparedBatch:
+    """The CPU half of storing (digests, index analysis, rows): no database work."""
+    warnings: list[tuple[str, str]] = []
     unique: dict[tuple[str, str], BibRecord] = {}
     for bib in batch:
-        _fit_columns(bib, result)
+        _fit_columns(bib, warnings)
         unique[(bib.source, bib.source_id)] = bib
-    by_source: dict[str, list[BibRecord]] = {}
-    for (source, _), bib in unique.items():
-        by_source.setdefault(source, []).append(bib)
-    for source, bibs in by_source.items():
-        _store_source_batch(session, source, bibs, library_codes, default_library, result)
+    return PreparedBatch(
+        [_prepare(bib, library_codes, default_library, sqlite) for bib in unique.values()],
+        warnings,
+    )
+
+
+def _prepare(
+    bib: BibRecord, library_codes: set[str], default_library: str | None, sqlite: bool
+) -> PreparedRecord:
+    holdings: list[tuple[object, ...]] = []
+    holding_warnings = []
+    for item in bib.items:
+        code = item.library_code or default_library
+        if code not in library_codes:
+            holding_warnings.append(
+                f"holding skipped: unknown member library {code!r}"
+                if code
+                else "holding skipped: no member library given"
+            )
+            continue
+        due = item.due_date.isoformat() if sqlite and item.due_date else item.due_date
+        holdings.append(
+            (code, item.barcode, item.call_number, item.location, item.status.value, due,
+             item.loanable)
+        )  # fmt: skip
+    document = IndexDocument.build(
+        title=bib.title,
+        subtitle=bib.subtitle,
+        variant_titles=bib.variant_titles,
+        authors=bib.authors,
+        subjects=bib.subjects,
+        classes=(bib.clc, bib.lcc, bib.ddc),
+        publisher=bib.publisher,
+        summary=bib.summary,
+    )
+    return PreparedRecord(
+        source=bib.source,
+        source_id=bib.source_id,
+        content_hash=bib.content_hash(),
+        values=_record_values(bib),
+        identifiers=_identifiers_of(bib),
+        holdings=holdings,
+        holding_warnings=holding_warnings,
+        document=document.row_values(sqlite=sqlite),
+        vocabulary=_vocabulary_of(bib),
+    )
+
+
+def write_batch(session: Session, prepared: PreparedBatch) -> BatchResult:
+    """The database half: insert the new records, update the changed, skip the unchanged."""
+    result = BatchResult(warnings=list(prepared.warnings))
+    by_source: dict[str, list[PreparedRecord]] = {}
+    for record in prepared.records:
+        by_source.setdefault(record.source, []).append(record)
+    for source, records in by_source.items():
+        _write_source_batch(session, source, records, result)
     return result
 
 
-def _store_source_batch(
-    session: Session,
-    source: str,
-    bibs: list[BibRecord],
-    library_codes: set[str],
-    default_library: str | None,
-    result: BatchResult,
+def _write_source_batch(
+    session: Session, source: str, records: list[PreparedRecord], result: BatchResult
 ) -> None:
     existing = {
         source_id: (record_id, content_hash)
         for source_id, record_id, content_hash in _lookup(
-            session, source, [b.source_id for b in bibs]
+            session, source, [r.source_id for r in records]
         )
     }
-    hashes = {b.source_id: b.content_hash() for b in bibs}
-    new = [b for b in bibs if b.source_id not in existing]
+    new = [r for r in records if r.source_id not in existing]
     changed = [
-        b
-        for b in bibs
-        if b.source_id in existing and existing[b.source_id][1] != hashes[b.source_id]
+        r for r in records if r.source_id in existing and existing[r.source_id][1] != r.content_hash
     ]
-    result.unchanged += len(bibs) - len(new) - len(changed)
+    result.unchanged += len(records) - len(new) - len(changed)
     if not new and not changed:
         return
+    # Before any id is taken: the alerts worker reads ids only up to what has committed.
+    hold_for_ids(session)
     now = _bound(session, _records.c.created_at, utcnow())
     ids: dict[str, int] = {}
     if new:
-        rows = [(*_record_values(b), hashes[b.source_id], now, now) for b in new]
+        rows = [(*r.values, r.content_hash, now, now) for r in new]
         columns = (*_RECORD_COLUMNS, "content_hash", "created_at", "updated_at")
         if new_ids := next_ids(session, "records", len(new)):
             insert_rows(session, "records", ("id", *columns), [
                 (i, *row) for i, row in zip(new_ids, rows, strict=True)
             ])  # fmt: skip
-            ids.update(zip((b.source_id for b in new), new_ids, strict=True))
+            ids.update(zip((r.source_id for r in new), new_ids, strict=True))
         else:
             insert_rows(session, "records", columns, rows)
-            found = _lookup(session, source, [b.source_id for b in new])
+            found = _lookup(session, source, [r.source_id for r in new])
             ids.update((source_id, record_id) for source_id, record_id, _ in found)
         result.added += len(new)
     if changed:
-        changed_ids = [existing[b.source_id][0] for b in changed]
+        changed_ids = [existing[r.source_id][0] for r in changed]
         assignments = ", ".join(f"{c} = {placeholder(session)}" for c in _RECORD_COLUMNS)
         session.connection().exec_driver_sql(
             f"UPDATE records SET {assignments}, content_hash = {placeholder(session)}, "
             f"updated_at = {placeholder(session)} WHERE id = {placeholder(session)}",
-            [
-                (*_record_values(b), hashes[b.source_id], now, existing[b.source_id][0])
-                for b in changed
-            ],
+            [(*r.values, r.content_hash, now, existing[r.source_id][0]) for r in changed],
         )
         for table in (_holdings, _identifiers):
             session.execute(delete(table).where(table.c.record_id.in_(changed_ids)))
         delete_documents(session, changed_ids)
-        ids.update({b.source_id: existing[b.source_id][0] for b in changed})
+        ids.update({r.source_id: existing[r.source_id][0] for r in changed})
         result.updated += len(changed)
 
     written = new + changed
     identifier_rows: list[tuple[object, ...]] = []
     holding_rows: list[tuple[object, ...]] = []
-    documents = []
+    document_rows: list[tuple[object, ...]] = []
     vocabulary: Counter[str] = Counter()
-    sqlite_dates = is_sqlite(session)
-    for bib in written:
-        record_id = ids[bib.source_id]
-        identifier_rows.extend((record_id, scheme, value) for scheme, value in _identifiers_of(bib))
-        for item in bib.items:
-            code = item.library_code or default_library
-            if code not in library_codes:
-                result.warnings.append(
-                    (
-                        bib.source_id,
-                        f"holding skipped: unknown member library {code!r}"
-                        if code
-                        else "holding skipped: no member library given",
-                    )
-                )
-                continue
-            due = item.due_date.isoformat() if sqlite_dates and item.due_date else item.due_date
-            holding_rows.append(
-                (record_id, code, item.barcode, item.call_number, item.location,
-                 item.status.value, due, item.loanable, now, now)
-            )  # fmt: skip
-        documents.append(
-            IndexDocument.build(
-                record_id,
-                title=bib.title,
-                subtitle=bib.subtitle,
-                variant_titles=bib.variant_titles,
-                authors=bib.authors,
-                subjects=bib.subjects,
-                classes=(bib.clc, bib.lcc, bib.ddc),
-                publisher=bib.publisher,
-                summary=bib.summary,
-            )
-        )
-        if bib.source_id not in existing:
-            vocabulary.update(_vocabulary_of(bib))
+    for record in written:
+        record_id = ids[record.source_id]
+        identifier_rows.extend((record_id, *pair) for pair in record.identifiers)
+        holding_rows.extend((record_id, *holding, now, now) for holding in record.holdings)
+        result.warnings.extend((record.source_id, w) for w in record.holding_warnings)
+        document_rows.append((record_id, *record.document))
+        if record.source_id not in existing:
+            vocabulary.update(record.vocabulary)
     insert_rows(session, "record_identifiers", ("record_id", "scheme", "value"), identifier_rows)
     insert_rows(session, "holdings", _HOLDING_COLUMNS, holding_rows)
-    write_documents(session, documents)
+    write_documents(session, document_rows)
     _count_words(session, vocabulary)
 
 
@@ -172,7 +225,7 @@ _ITEM_LIMITS = {"call_number": 100, "location": 200, "barcode": 64, "library_cod
 _SOURCE_ID_LIMIT = 200
 
 
-def _fit_columns(bib: BibRecord, result: BatchResult) -> None:
+def _fit_columns(bib: BibRecord, warnings: list[tuple[str, str]]) -> None:
     if len(bib.source_id) > _SOURCE_ID_LIMIT:
         digest = hashlib.sha1(bib.source_id.encode("utf-8")).hexdigest()
         bib.source_id = f"{bib.source_id[: _SOURCE_ID_LIMIT - 41]}#{digest}"
@@ -180,13 +233,13 @@ def _fit_columns(bib: BibRecord, result: BatchResult) -> None:
         value = getattr(bib, name)
         if value and len(value) > limit:
             setattr(bib, name, value[:limit])
-            result.warnings.append((bib.source_id, f"{name} longer than {limit} characters; cut"))
+            warnings.append((bib.source_id, f"{name} longer than {limit} characters; cut"))
     for item in bib.items:
         for name, limit in _ITEM_LIMITS.items():
             value = getattr(item, name)
             if value and len(value) > limit:
                 setattr(item, name, value[:limit])
-                result.warnings.append(
+                warnings.append(
                     (bib.source_id, f"holding {name} longer than {limit} characters; cut")
                 )
     bib.other_ids = [(scheme, value[:200]) for scheme, value in bib.other_ids]

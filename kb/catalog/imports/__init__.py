@@ -19,7 +19,7 @@ from kb.catalog.imports.csv import read_csv
 from kb.catalog.imports.marc import read_marc
 from kb.catalog.imports.marcxml import read_marcxml
 from kb.catalog.imports.report import ImportSummary, Problem, ReadResult, Severity
-from kb.catalog.imports.runner import InputError, Progress, run_import
+from kb.catalog.imports.runner import InputError, Progress, StoreFailed, run_import
 
 # Below this, starting a second process costs more than it saves.
 READ_AHEAD_BYTES = 4 << 20
@@ -76,7 +76,9 @@ def import_file(
     format, e.g. "marc"); the same record from the same source updates, never duplicates.
     ``default_library`` is the member library for holdings that name none.
     ``read_ahead`` parses in a second process (default: for large MARC and MARCXML
-    files, given two cores or more)."""
+    files, given two cores or more). When the database refuses a batch, the summary
+    counts what the batches before it stored and ``aborted`` says which records were
+    refused."""
     file_format = file_format or detect_format(path)
     source = source or str(file_format)
     try:
@@ -94,6 +96,10 @@ def import_file(
         return run_import(
             session, results, source=source, default_library=default_library, progress=progress
         )
+    except StoreFailed as error:
+        session.rollback()
+        error.summary.aborted = f"{path}: {error}"
+        return error.summary
     except OSError as error:
         summary = ImportSummary(source=source)
         summary.aborted = f"{path}: {error.strerror or error}"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from kb.catalog.imports.dublincore import bib_from_dublin_core, is_dublin_core
 from kb.catalog.imports.marcxml import bib_result_from_element, is_marc_record, local_name
 from kb.catalog.imports.report import ImportSummary, Problem, ReadResult
-from kb.catalog.imports.runner import Progress, run_import
+from kb.catalog.imports.runner import Progress, StoreFailed, run_import
 from kb.catalog.models import HarvestState
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -110,6 +110,15 @@ def harvest(
                 break
     except NoRecordsMatch:
         state.resumption_token = None
+    except StoreFailed as error:
+        # The page's earlier batches are stored; its token is not, so the next run
+        # fetches the page again.
+        session.rollback()
+        summary.merge(error.summary)
+        summary.aborted = f"page {state.pages + 1}: {error}; {_kept(state)}"
+        state.last_error = summary.aborted
+        session.commit()
+        return summary
     except (OAIPMHException, httpx2.HTTPError, _PageError) as error:
         if isinstance(error, _PageError):
             error = _PageError(str(error).replace("a page", f"page {state.pages + 1}", 1))
@@ -222,12 +231,16 @@ def _page_records(root: etree._Element, page_number: int) -> Iterator[ReadResult
             )
 
 
-def _describe(error: Exception, state: HarvestState) -> str:
+def _kept(state: HarvestState) -> str:
     if state.resumption_token:
         kept = f"the next run resumes from token {state.resumption_token!r}"
     else:
         kept = f"the next run starts again from {state.run_from or 'the beginning'}"
-    kept = f"pages stored: {state.pages}; {kept}"
+    return f"pages stored: {state.pages}; {kept}"
+
+
+def _describe(error: Exception, state: HarvestState) -> str:
+    kept = _kept(state)
     if isinstance(error, BadResumptionToken):
         return f"the repository refused the resumption token ({error}); run again with --restart"
     if isinstance(error, OAIPMHException):

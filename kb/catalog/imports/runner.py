@@ -3,21 +3,36 @@ reported and skipped, never the end of the batch."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 
+import psycopg
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kb.catalog.bibdata import BibRecord
 from kb.catalog.imports.collector import fewer_collections
 from kb.catalog.imports.report import ImportSummary, Problem, ReadResult, Severity
-from kb.catalog.store import delete_records, known_library_codes, store_batch
+from kb.catalog.store import BatchResult, delete_records, known_library_codes, store_batch
 
 BATCH_SIZE = 1000
 Progress = Callable[[int | None, int], None]  # (offset in input, records read)
 
+# What the database raises when it refuses a batch (COPY raises the driver's own).
+_DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
+
 
 class InputError(Exception):
     """The input cannot be read any further (not a record-level problem)."""
+
+
+class StoreFailed(Exception):
+    """The database refused a batch. ``summary`` counts what the batches before it
+    stored (committed); the caller's session needs a rollback."""
+
+    def __init__(self, message: str, summary: ImportSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 def run_import(
@@ -29,6 +44,8 @@ def run_import(
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportSummary:
+    """Read ``results`` and store them in committed batches. Raises StoreFailed when
+    the database refuses a batch (the batches before it stay committed)."""
     with fewer_collections():
         return _run_import(session, results, source, default_library, progress, batch_size)
 
@@ -49,23 +66,29 @@ def _run_import(
     positions: dict[str, str] = {}
 
     def flush() -> None:
-        if batch:
-            stored = store_batch(
-                session,
-                list(batch.values()),
-                library_codes=libraries,
-                default_library=default_library,
+        try:
+            stored = (
+                store_batch(
+                    session,
+                    list(batch.values()),
+                    library_codes=libraries,
+                    default_library=default_library,
+                )
+                if batch
+                else BatchResult()
             )
-            summary.added += stored.added
-            summary.updated += stored.updated
-            summary.unchanged += stored.unchanged
-            summary.problems.extend(
-                Problem(positions.get(sid, "?"), message, Severity.WARNING, sid)
-                for sid, message in stored.warnings
-            )
-        if deletions:
-            summary.deleted += delete_records(session, source, list(deletions))
-        session.commit()
+            deleted = delete_records(session, source, list(deletions)) if deletions else 0
+            session.commit()
+        except _DATABASE_ERRORS as error:
+            raise StoreFailed(_describe_failure(error, positions), summary) from error
+        summary.added += stored.added
+        summary.updated += stored.updated
+        summary.unchanged += stored.unchanged
+        summary.deleted += deleted
+        summary.problems.extend(
+            Problem(positions.get(sid, "?"), message, Severity.WARNING, sid)
+            for sid, message in stored.warnings
+        )
         batch.clear()
         deletions.clear()
         positions.clear()
@@ -92,8 +115,19 @@ def _run_import(
                 flush()
     except InputError as error:
         summary.aborted = str(error)
-    flush()
+    flush()  # also when empty: it commits what the caller's session holds
     # Topical alerts: the alerts worker turns what was added into items and matches
     # them (kb.alerts.items.collect_and_match), reading from the durable cursors past
     # the ids this import committed; tagging is not the import's work.
     return summary
+
+
+def _describe_failure(error: Exception, positions: dict[str, str]) -> str:
+    reason = " ".join(str(getattr(error, "orig", None) or error).split())[:500]
+    kind = type(getattr(error, "orig", None) or error).__name__
+    places = list(positions.values())
+    what = f"the records from {places[0]} to {places[-1]}" if places else "a batch"
+    return (
+        f"the database refused {what} ({kind}: {reason}); "
+        "the records before them are stored, these and the rest are not"
+    )

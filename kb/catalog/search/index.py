@@ -25,7 +25,6 @@ _FIELD_GAP = 8  # keeps phrases from running across fields in the tsvector
 
 @dataclass(frozen=True)
 class IndexDocument:
-    record_id: int
     title: list[str]
     author: list[str]
     subject: list[str]
@@ -34,7 +33,6 @@ class IndexDocument:
     @classmethod
     def build(
         cls,
-        record_id: int,
         *,
         title: str,
         subtitle: str | None,
@@ -46,7 +44,6 @@ class IndexDocument:
         summary: str | None,
     ) -> IndexDocument:
         return cls(
-            record_id,
             title=_tokens_of([title, subtitle or "", *variant_titles]),
             author=_tokens_of(authors),
             subject=_tokens_of([*subjects, *(c for c in classes if c)]),
@@ -55,6 +52,13 @@ class IndexDocument:
 
     def fields(self) -> tuple[list[str], list[str], list[str], list[str]]:
         return (self.title, self.author, self.subject, self.other)
+
+    def row_values(self, *, sqlite: bool) -> tuple[str, ...]:
+        """The document's index row but for its record id: the FTS5 columns on SQLite,
+        the tsvector on PostgreSQL."""
+        if sqlite:
+            return tuple(" ".join(tokens) for tokens in self.fields())
+        return (self.tsvector_literal(),)
 
     def tsvector_literal(self) -> str:
         """A tsvector in its input syntax; built here rather than by to_tsvector so that
@@ -95,22 +99,13 @@ def quote_lexeme(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def write_documents(session: Session, documents: Sequence[IndexDocument]) -> None:
-    """Index records that have no document yet (``delete_documents`` first on update)."""
+def write_documents(session: Session, rows: Sequence[tuple[object, ...]]) -> None:
+    """Index records that have no document yet (``delete_documents`` first on update):
+    rows of (record id, *``IndexDocument.row_values``)."""
     if is_sqlite(session):
-        insert_rows(
-            session,
-            "catalog_search_fts",
-            ("rowid", *FIELDS),
-            [(d.record_id, *(" ".join(f) for f in d.fields())) for d in documents],
-        )
+        insert_rows(session, "catalog_search_fts", ("rowid", *FIELDS), rows)
     else:
-        insert_rows(
-            session,
-            "catalog_search_doc",
-            ("record_id", "document"),
-            [(d.record_id, d.tsvector_literal()) for d in documents],
-        )
+        insert_rows(session, "catalog_search_doc", ("record_id", "document"), rows)
 
 
 def delete_documents(session: Session, record_ids: Sequence[int]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -30,6 +31,35 @@ def libraries(session: Session) -> Session:
     ensure_libraries(session, SAMPLE_LIBRARIES)
     session.commit()
     return session
+
+
+@contextmanager
+def refusing_records(session: Session, backend: str, condition: str) -> Iterator[None]:
+    """While inside, the database refuses to insert records for which ``condition``
+    (SQL on NEW) holds: a trigger, so the error comes from the database itself."""
+    connection = session.connection()
+    if backend == "sqlite":
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN {condition} "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+        )
+    else:
+        connection.exec_driver_sql(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF {condition} THEN RAISE EXCEPTION 'refused by the test trigger'; "
+            "END IF; RETURN NEW; END $$"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    session.commit()
+    try:
+        yield
+    finally:
+        session.rollback()
+        drop = "DROP TRIGGER refuse" if backend == "sqlite" else "DROP FUNCTION refuse() CASCADE"
+        session.connection().exec_driver_sql(drop)
+        session.commit()
 
 
 class LocalServer:

@@ -3,13 +3,14 @@ bad input reported with its position while the good records are kept."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from kb.catalog.imports import FileFormat, Severity, import_file
 from kb.catalog.models import Holding, HoldingStatus, Record, RecordFormat
 from kb.catalog.search import search
 
-from .conftest import fixture
+from .conftest import fixture, refusing_records
 
 
 def count(session, model=Record) -> int:
@@ -256,3 +257,33 @@ def test_collections_are_rarer_during_an_import_and_as_before_after_it(libraries
     assert summary.added > 0
     assert during and all(t[0] >= 50_000 for t in during)
     assert gc.get_threshold() == before
+
+
+@pytest.fixture
+def refusing_title(libraries, backend):
+    with refusing_records(libraries, backend, "NEW.title = 'Refused'"):
+        yield libraries
+
+
+def test_a_batch_the_database_refuses_is_reported_and_the_batches_before_it_stay(
+    refusing_title, tmp_path
+):
+    session = refusing_title
+    path = tmp_path / "big.csv"
+    rows = [f"{n},Book {n},,,en,2001,book,,PKU,,available,\n" for n in range(1, 2501)]
+    rows[1499] = "1500,Refused,,,en,2001,book,,PKU,,available,\n"  # line 1,501: batch 2
+    path.write_text(CSV_HEADER + "".join(rows), encoding="utf-8")
+
+    summary = import_file(session, path)
+    # Batches of 1,000: the first is committed, the second refused, the third never written.
+    assert summary.added == 1000
+    assert "the records from line 1002 to line 2001" in summary.aborted
+    assert "refused by the test trigger" in summary.aborted
+    assert set(session.scalars(select(Record.source_id))) == {str(n) for n in range(1, 1001)}
+
+    # Once the database takes it, importing the file again stores the rest.
+    rows[1499] = "1500,Accepted,,,en,2001,book,,PKU,,available,\n"
+    path.write_text(CSV_HEADER + "".join(rows), encoding="utf-8")
+    again = import_file(session, path)
+    assert (again.added, again.unchanged, again.aborted) == (1500, 1000, None)
+    assert count(session) == 2500

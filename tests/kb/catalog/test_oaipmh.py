@@ -8,7 +8,7 @@ from kb.catalog.imports.oaipmh import harvest
 from kb.catalog.models import HarvestState, Record
 from kb.catalog.search import search
 
-from .conftest import fixture
+from .conftest import fixture, refusing_records
 
 XML = "text/xml; charset=utf-8"
 
@@ -116,3 +116,20 @@ def test_dublin_core_records_from_a_real_repository(libraries, backend, local_se
     assert summary.added == 16 and summary.skipped == 0
     hit = search(libraries, "railway stations geography").hits[0]
     assert hit.record.source_id == "hdl:1765/311"
+
+
+def test_a_page_the_database_refuses_is_reported_and_harvested_again(
+    libraries, backend, local_server
+):
+    server = local_server(chain())
+    with refusing_records(libraries, backend, "1 = 1"):
+        summary = harvest(libraries, server.url, metadata_prefix="oai_dc")
+    assert not summary.complete
+    assert summary.aborted.startswith("page 1: the database refused the records from")
+    assert "refused by the test trigger" in summary.aborted
+    assert "pages stored: 0" in summary.aborted
+    assert libraries.scalar(select(Record.id)) is None
+
+    again = harvest(libraries, server.url, metadata_prefix="oai_dc")
+    assert again.complete and again.pages == 4
+    assert libraries.scalar(select(Record.source_id)) == "oai:test.example.com:1585322"
