@@ -1,4 +1,4 @@
-"""Writing many rows at once: COPY on PostgreSQL, multi-row INSERTs on SQLite.
+"""Writing many rows at once: COPY on PostgreSQL, one executemany on SQLite.
 
 Statements per row, even pipelined, cost more than the rows themselves at import
 volumes; COPY is PostgreSQL's bulk path. Values must already be in the database's
@@ -7,7 +7,6 @@ terms (JSON as text, enums as their values, dates as ISO text on SQLite).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -26,19 +25,10 @@ def insert_rows(
         return
     connection = session.connection()
     if is_sqlite(session):
-        # Many rows per statement: sqlite3 lets go of the GIL once per statement it
-        # steps, so an import's other thread keeps running while SQLite inserts.
-        driver = connection.connection.driver_connection
-        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
-        per_statement = max(1, limit // len(columns))
-        row_marks = "(" + ", ".join("?" * len(columns)) + ")"
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            connection.exec_driver_sql(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                + ", ".join([row_marks] * len(chunk)),
-                tuple(value for row in chunk for value in row),
-            )
+        marks = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows)
+        )
         return
     # The session's own psycopg connection, so the COPY is part of its transaction.
     driver = connection.connection.driver_connection
