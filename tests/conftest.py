@@ -88,8 +88,10 @@ def _truncate_all(url: str) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    # Tests that take ``backend`` run once on SQLite and once on PostgreSQL.
-    if "backend" in metafunc.fixturenames:
+    # Tests that take ``backend`` run once on SQLite and once on PostgreSQL, unless they
+    # name their backend themselves (@pytest.mark.parametrize("backend", ...)).
+    named = any(m.args[:1] == ("backend",) for m in metafunc.definition.iter_markers("parametrize"))
+    if "backend" in metafunc.fixturenames and not named:
         metafunc.parametrize(
             "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
         )

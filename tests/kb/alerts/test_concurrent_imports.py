@@ -17,11 +17,11 @@ from kb.db import sessionmaker_for
 from tests.kb.alerts.conftest import bib
 
 
+# SQLite has one writer at a time: its ids commit in order.
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_records_committed_out_of_id_order_are_all_collected(
     session: Session, libraries: None, backend: str, db_url: str
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite has one writer at a time: its ids commit in order")
     codes = known_library_codes(session)
     make = sessionmaker_for(db_url)
     first, second, worker = make(), make(), make()
