@@ -9,7 +9,8 @@
 `score` runs the dev model once per example, keeps what each of the four models said
 (DIET and logistic regression on the intent, the ResponseSelector and logistic
 regression on the FAQ answer), and prints the dev accuracy per language for a grid
-of blend weights, as JSON. The holdout (nlu/tests/holdout) is not used.
+of blend weights, and what FallbackClassifier thresholds would throw away, as JSON.
+The holdout (nlu/tests/holdout) is not used.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from nlu.eval_metrics import predicted_label, text_language
 DATA = Path(__file__).resolve().parent / "data" / "nlu"
 DEV_SHARE = 0.2
 WEIGHTS = [round(w * 0.1, 1) for w in range(11)]
+FALLBACK_THRESHOLDS = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
+AMBIGUITY_THRESHOLD = 0.05
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 
 
@@ -110,39 +113,60 @@ async def _outputs(model: str, examples: list[tuple[str, str]]) -> list[dict[str
     return rows
 
 
-def _best(a: dict[str, float], b: dict[str, float], weight_of_b: float) -> str:
-    labels = a.keys() | b.keys()
-    return max(
-        labels, key=lambda x: (1 - weight_of_b) * a.get(x, 0.0) + weight_of_b * b.get(x, 0.0)
-    )
+def _blend(a: dict[str, float], b: dict[str, float], weight_of_b: float) -> list[tuple[str, float]]:
+    scores = {x: (1 - weight_of_b) * a.get(x, 0.0) + weight_of_b * b.get(x, 0.0) for x in a | b}
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def _label(row: dict[str, Any], diet_weight: float, selector_weight: float) -> str:
+    intent = _blend(row["lr"], row["diet"], diet_weight)[0][0]
+    answer = _blend(row["lr_faq"], row["rs"], selector_weight)[0][0]
+    return predicted_label(intent, answer)
+
+
+def _accuracy(rows: list[dict[str, Any]], diet_weight: float, selector_weight: float) -> float:
+    hits = sum(_label(r, diet_weight, selector_weight) == r["expected"] for r in rows)
+    return round(hits / len(rows), 4)
+
+
+def _fallbacks(rows: list[dict[str, Any]], diet_weight: float) -> dict[str, Any]:
+    """For FallbackClassifier thresholds: the share of right intents it would throw
+    away and of wrong ones it would catch (ambiguity threshold 0.05 as configured)."""
+    table = {}
+    for threshold in FALLBACK_THRESHOLDS:
+        lost = caught = right = wrong = 0
+        for r in rows:
+            ranking = _blend(r["lr"], r["diet"], diet_weight)
+            (top, p), second = ranking[0], (ranking[1][1] if len(ranking) > 1 else 0.0)
+            falls_back = p < threshold or p - second < AMBIGUITY_THRESHOLD
+            if top == r["expected"].split("/", 1)[0]:
+                right += 1
+                lost += falls_back
+            else:
+                wrong += 1
+                caught += falls_back
+        table[threshold] = {
+            "right_thrown_away": round(lost / max(right, 1), 4),
+            "wrong_caught": round(caught / max(wrong, 1), 4),
+        }
+    return table
 
 
 def grid(rows: list[dict[str, Any]]) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for language in ("zh", "en"):
         mine = [r for r in rows if text_language(r["text"]) == language]
-        table = {}
-        for diet_weight in WEIGHTS:
-            for selector_weight in WEIGHTS:
-                hits = 0
-                for r in mine:
-                    intent = _best(r["lr"], r["diet"], diet_weight)
-                    answer = _best(r["lr_faq"], r["rs"], selector_weight)
-                    hits += predicted_label(intent, answer) == r["expected"]
-                table[f"diet {diet_weight} selector {selector_weight}"] = round(hits / len(mine), 4)
-        best = max(table.items(), key=lambda item: item[1])
+        table = {(d, s): _accuracy(mine, d, s) for d in WEIGHTS for s in WEIGHTS}
+        (diet, selector), best = max(table.items(), key=lambda item: item[1])
         report[language] = {
             "examples": len(mine),
-            "best": best,
-            "diet_only_selector_only": table["diet 1.0 selector 1.0"],
-            "lr_only": table["diet 0.0 selector 0.0"],
-            "even_blend": table["diet 0.5 selector 0.5"],
-            "by_diet_weight_at_best_selector": {
-                w: table[f"diet {w} selector {best[0].split()[-1]}"] for w in WEIGHTS
-            },
-            "by_selector_weight_at_best_diet": {
-                w: table[f"diet {best[0].split()[1]} selector {w}"] for w in WEIGHTS
-            },
+            "best": {"diet_weight": diet, "selector_weight": selector, "accuracy": best},
+            "diet_and_selector_only": table[1.0, 1.0],
+            "logistic_regression_only": table[0.0, 0.0],
+            "even_blend": table[0.5, 0.5],
+            "by_diet_weight": {d: table[d, selector] for d in WEIGHTS},
+            "by_selector_weight": {s: table[diet, s] for s in WEIGHTS},
+            "fallback_at_best_diet_weight": _fallbacks(mine, diet),
         }
     return report
 
