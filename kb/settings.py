@@ -54,8 +54,11 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, description="patron text kept and understood per message")
     max_frame_bytes: int = Field(256 * 1024, description="largest web-chat frame accepted")
     engine_timeout_seconds: float = 15.0
+    # Enough that a few slow turns (a federated search waits up to 2 s for remote SRU
+    # catalogs) do not hold up the rest; few enough that the engine is not asked to
+    # interleave fifty turns at once (bench/turns).
     engine_max_turns: int = Field(
-        4, description="turns one gateway has with the engine at once (0: no limit)"
+        8, description="turns one gateway has with the engine at once (0: no limit)"
     )
     engine_queue_seconds: float = Field(
         60.0, description="how long a turn may wait for its place before the patron is told"
