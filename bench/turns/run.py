@@ -3,9 +3,11 @@
 Starts a stack the way `refdesk up` does (temporary state directory), then for 1, 10
 and 50 concurrent patrons sends the same scripted turns (a) through the gateway's
 WebSocket and (b) straight to the engine, the way the gateway itself calls it: the
-gateway's own EngineClient (same pooled HTTP client and settings), the same `refdesk`
-channel, the same metadata (channel, language, button). So the engine does the same
-work on both paths and the difference is the gateway. Each level runs several rounds,
+gateway's own EngineClient (same pooled HTTP client and timeout; without the gateway's
+turn slots, REFDESK_ENGINE_MAX_TURNS, so the engine takes every patron's turn at once),
+the same `refdesk` channel, the same metadata (channel, language, button). So the
+engine does the same work on both paths and the difference is the gateway. Each level
+runs several rounds (and at least MIN_TURNS turns a path),
 the two paths alternating which goes first, so a change in the machine's load hits
 both. Reports p50/p95 latency, turns per second and errors, and the gateway's
 overhead as the ratio of the two p50s. Writes bench/turns/RESULTS.md.
@@ -47,6 +49,10 @@ SCRIPT = [
     "谢谢",
     "bye",
 ]
+
+
+# Turns per path and level, at least (see rounds_for).
+MIN_TURNS = 240
 
 
 def unavailable_reasons(log: str) -> collections.Counter[str]:
@@ -159,6 +165,12 @@ async def level(stack, engine: EngineClient, patrons: int, turns: int, rounds: i
     return summary(runs["engine"]), summary(runs["gateway"]), per_round
 
 
+def rounds_for(patrons: int, turns: int, rounds: int) -> int:
+    """At least ``rounds``, and enough for MIN_TURNS turns a path: one patron's 24 turns
+    are too few for a p50 that a few milliseconds of noise do not move."""
+    return max(rounds, -(-MIN_TURNS // (patrons * turns)))
+
+
 async def main(turns: int, rounds: int, levels: list[int], max_turns: int | None) -> str:
     machine = describe()
     gateway_env = {} if max_turns is None else {"REFDESK_ENGINE_MAX_TURNS": str(max_turns)}
@@ -170,7 +182,10 @@ async def main(turns: int, rounds: int, levels: list[int], max_turns: int | None
         try:
             # Warm both paths (model caches, DB connections) before measuring.
             await level(stack, engine, 2, 4, 1)
-            rows = [(n, *await level(stack, engine, n, turns, rounds)) for n in levels]
+            rows = [
+                (n, *await level(stack, engine, n, turns, rounds_for(n, turns, rounds)))
+                for n in levels
+            ]
         finally:
             await engine.close()
             stack.stop()
@@ -192,7 +207,11 @@ async def main(turns: int, rounds: int, levels: list[int], max_turns: int | None
     ]
     for n, engine, gateway, per_round in rows:
         ratio = gateway["p50"] / engine["p50"]
-        rounds_text = ", ".join(f"{x:.2f}" for x in per_round)
+        rounds_text = ", ".join(f"{x:.2f}" for x in per_round[:10])
+        if len(per_round) > 10:
+            rounds_text += (
+                f", … ({len(per_round)} rounds, median {statistics.median(per_round):.2f})"
+            )
         lines.append(f"| {n} | {ratio:.2f} | {100 * (ratio - 1):+.0f}% | {rounds_text} |")
     kinds = [
         f"- {n} patrons, {name}: {r['error_kinds']}"
@@ -209,7 +228,8 @@ async def main(turns: int, rounds: int, levels: list[int], max_turns: int | None
     slots = Settings().engine_max_turns if max_turns is None else max_turns
     return (
         f"Machine: {machine}\n\nEach patron sends {turns} turns from a fixed bilingual script; "
-        f"each level runs {rounds} rounds of both paths. The gateway keeps at most {slots or 'any number of'} "
+        f"each level runs at least {rounds} rounds of both paths and at least {MIN_TURNS} turns "
+        f"a path (the turns column). The gateway keeps at most {slots or 'any number of'} "
         f"turns with the engine at once (REFDESK_ENGINE_MAX_TURNS); the engine-alone path "
         f"sends every patron's turn at once.\n\n{table}\n"
     )
