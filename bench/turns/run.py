@@ -53,6 +53,8 @@ SCRIPT = [
 
 # Turns per path and level, at least (see rounds_for).
 MIN_TURNS = 240
+# A patron's pause between an answer and their next message (--pause-ms), both paths.
+PAUSE = {"seconds": 0.0}
 
 
 def unavailable_reasons(log: str) -> collections.Counter[str]:
@@ -89,6 +91,7 @@ async def ws_patron(url: str, turns: int, latencies: list[float], errors: list[s
                 latencies.append(time.perf_counter() - started)
                 if not got_reply:
                     errors.append("no reply")
+                await asyncio.sleep(PAUSE["seconds"])
     except Exception as exc:  # a benchmark counts failures, it does not stop on them
         errors.append(f"{type(exc).__name__}: {exc}")
 
@@ -113,6 +116,7 @@ async def engine_patron(
         except EngineUnavailable as exc:
             errors.append(str(exc).split(":", 1)[0])
         latencies.append(time.perf_counter() - started)
+        await asyncio.sleep(PAUSE["seconds"])
 
 
 @dataclass
@@ -228,6 +232,7 @@ async def main(turns: int, rounds: int, levels: list[int], max_turns: int | None
     slots = Settings().engine_max_turns if max_turns is None else max_turns
     return (
         f"Machine: {machine}\n\nEach patron sends {turns} turns from a fixed bilingual script; "
+        f"patrons pause {PAUSE['seconds'] * 1000:.0f} ms after each answer; "
         f"each level runs at least {rounds} rounds of both paths and at least {MIN_TURNS} turns "
         f"a path (the turns column). The gateway keeps at most {slots or 'any number of'} "
         f"turns with the engine at once (REFDESK_ENGINE_MAX_TURNS); the engine-alone path "
@@ -243,7 +248,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--engine-max-turns", type=int, help="the gateway's REFDESK_ENGINE_MAX_TURNS (0: no limit)"
     )
+    parser.add_argument(
+        "--pause-ms", type=float, default=0, help="each patron's pause after an answer"
+    )
     args = parser.parse_args()
+    PAUSE["seconds"] = args.pause_ms / 1000
     report = asyncio.run(main(args.turns, args.rounds, args.levels, args.engine_max_turns))
     print(report)
     out = Path(__file__).with_name("RESULTS.md")
