@@ -69,8 +69,8 @@ class Follower:
     # typed (a PIN, a link code), else None.
     received: Callable[[str | None], Awaitable[None]]
     # The assistant's answer as soon as the engine gives it, before the gateway writes it
-    # to the transcript: the patron does not wait for that write. What comes after the
-    # write (a place in the queue) is in the Turn's replies as usual.
+    # to the transcript: the patron reads it meanwhile. What comes after the write (a
+    # place in the queue) is in the Turn's replies as usual; the turn ends after both.
     answered: Callable[[list[Reply]], Awaitable[None]] | None = None
 
 

@@ -223,34 +223,25 @@ async def _turn(
         )
         await send({"type": "typing", "on": True})
 
-    async def show(replies: list[Reply]) -> None:
+    async def answer(replies: list[Reply]) -> None:
         for reply in replies:
             await state.hub.publish(key, _message_frame(reply))
-        # "typing off" closes the turn: clients know every reply has arrived.
-        await send({"type": "typing", "on": False})
 
-    answered = False
-
-    async def answer(replies: list[Reply]) -> None:
-        nonlocal answered
-        answered = True
-        await show(replies)
-
-    follower = Follower(received=echo, answered=answer)
     if frame["type"] == "draft":
         turn = await state.router.handle_draft(
-            CHANNEL, token, frame["title"], frame["token"], follower
+            CHANNEL, token, frame["title"], frame["token"], Follower(echo, answer)
         )
     elif frame["type"] == "button":
         turn = await state.router.handle_button(
-            CHANNEL, token, frame["title"], frame["payload"], follower
+            CHANNEL, token, frame["title"], frame["payload"], Follower(echo, answer)
         )
     else:
-        turn = await state.router.handle_text(CHANNEL, token, frame["text"], follower)
-    if turn.replies or not answered:
-        # The turn's replies when the engine did not answer, or what came after its
-        # answer (a place in the queue): a second "typing off" is harmless.
-        await show(turn.replies)
+        turn = await state.router.handle_text(CHANNEL, token, frame["text"], Follower(echo, answer))
+    # What came after the engine's answer was written down (a place in the queue), or the
+    # whole turn when the engine did not answer it.
+    await answer(turn.replies)
+    # "typing off" closes the turn: clients know every reply has arrived.
+    await send({"type": "typing", "on": False})
     return turn.language or language
 
 
