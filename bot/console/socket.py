@@ -14,7 +14,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from bot.console.auth import SESSION_COOKIE, _lookup
-from bot.db import StorageUnavailable
+from bot.db import RETRY_AFTER_SECONDS, StorageUnavailable
 from bot.live import steps
 from bot.live.desk import CONSOLES, staff_key
 from bot.state import AppState
@@ -54,10 +54,21 @@ async def console_socket(ws: WebSocket) -> None:
                 await state.db.run(steps.touch, who.id)
             await asyncio.sleep(beat)
 
+    async def first_snapshot() -> None:
+        # Opened during a database outage: the socket stays open and the queue comes
+        # once the database is back (a failed query must not drop the librarian).
+        while True:
+            try:
+                snapshot = await state.db.run(steps.queue_state, s)
+            except StorageUnavailable:
+                await asyncio.sleep(RETRY_AFTER_SECONDS)
+                continue
+            await send(snapshot.console)
+            return
+
     task = asyncio.create_task(heartbeat())
+    snapshot_task = asyncio.create_task(first_snapshot())
     try:
-        snapshot = await state.db.run(steps.queue_state, s)
-        await send(snapshot.console)
         while True:
             raw = await ws.receive_text()
             with contextlib.suppress(ValueError):
@@ -67,5 +78,6 @@ async def console_socket(ws: WebSocket) -> None:
         pass
     finally:
         task.cancel()
+        snapshot_task.cancel()
         for key in keys:
             state.hub.unsubscribe(key, send)
