@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot import linking, patron_text, privacy_command, texts
@@ -30,6 +30,7 @@ from bot.metrics import Metrics
 from bot.replies import Button, Reply
 from bot.services.ils import CANCELLED, UNAVAILABLE, IlsDesk
 from kb import engine_tracker
+from kb.console.queue import feedback_asked as feedback_asked_after_chat
 from kb.conversations import (
     Conversation,
     ConversationMode,
@@ -39,8 +40,17 @@ from kb.conversations import (
     find_conversation,
     record_message,
 )
-from kb.ils.prompts import PIN_HIDDEN, PendingPin, drop_pin_prompt, pin_expected, take_pin_prompt
+from kb.db import utcnow
+from kb.ils.prompts import (
+    PIN_HIDDEN,
+    PendingPin,
+    drop_pin_prompt,
+    pin_expected,
+    prompt_waiting,
+    take_pin_prompt,
+)
 from kb.language import detect_language
+from kb.patrons import Patron
 from kb.privacy import notice as privacy_notice
 from kb.questions import leave_question
 from kb.settings import Settings
@@ -102,6 +112,8 @@ class _Received:
     language: str | None
     message_id: int | None
     payload: str | None  # a button payload we offered, else None
+    # What the patron's line was stored with (its payload column), kept with the parse.
+    message_payload: dict[str, Any] | None = None
     # Set when this message answered a PIN prompt: it is the PIN (or "cancel").
     pin_prompt: PendingPin | None = None
     pin_cancelled: bool = False
@@ -442,14 +454,22 @@ def _receive(
     live_desk: bool = False,
 ) -> _Received:
     conv = conversation_for(session, channel, external_id)
+    # What else this line may be about, asked in one statement: every turn pays for it.
+    notice_seen, pin_waiting, feedback_asked = session.execute(
+        select(
+            privacy_notice.seen(conv.patron_id),
+            prompt_waiting(conv.id),
+            feedback_asked_after_chat(conv.id),
+        )
+    ).one()
     if payload is not None and not trusted and not _was_offered(session, conv, payload):
         # Unknown payload (a stale page or a forged frame): treat the click as typed text.
         payload = None
     prompt, cancelled = None, False
     if payload is None and cleaned.text:
-        prompt = take_pin_prompt(session, conv.id)
+        prompt = take_pin_prompt(session, conv.id) if pin_waiting else None
         cancelled = prompt is not None and _is_cancel(cleaned.text)
-    else:
+    elif pin_waiting:
         drop_pin_prompt(session, conv.id)  # a button click leaves the PIN prompt
     language = conv.language
     # A menu click (trusted) or a PIN says nothing about the patron's language; words do.
@@ -457,9 +477,13 @@ def _receive(
         language = detect_language(cleaned.text) or conv.language
     if language and language != conv.language:
         conv.language = language
-        conv.patron.language = language
-    notice = privacy_notice.show_if_due(session, conv.patron_id, channel, language)
+        # A statement, not conv.patron (a load of the patron row just to set one column).
+        session.execute(update(Patron).where(Patron.id == conv.patron_id).values(language=language))
+    notice = (
+        None if notice_seen else privacy_notice.show(session, conv.patron_id, channel, language)
+    )
     msg = None
+    message_payload = {"button": True} if payload is not None else None
     if cleaned.text:
         msg = record_message(
             session,
@@ -467,7 +491,7 @@ def _receive(
             Speaker.PATRON,
             PIN_HIDDEN if prompt is not None and not cancelled else cleaned.text,
             original_length=cleaned.original_length if cleaned.truncated else None,
-            payload={"button": True} if payload is not None else None,
+            payload=message_payload,
         )
     to_librarian = None
     if conv.mode == ConversationMode.HUMAN and msg is not None:
@@ -481,7 +505,7 @@ def _receive(
         and cleaned.text
         and prompt is None  # a PIN (or cancelling one) is never a rating or a comment
     ):
-        intercepted = intercept(session, conv.id, cleaned.text)
+        intercepted = intercept(session, conv.id, cleaned.text, feedback_asked=bool(feedback_asked))
     return _Received(
         conv.id,
         conv.sender_id,
@@ -489,6 +513,7 @@ def _receive(
         language,
         msg.id if msg else None,
         payload,
+        message_payload=message_payload,
         to_librarian=to_librarian,
         pin_prompt=prompt,
         pin_cancelled=cancelled,
@@ -516,28 +541,62 @@ def _keep_for_librarian(session: Session, conversation_id: int, text: str) -> st
 def _after_engine(
     session: Session, received: _Received, reply: EngineReply, bot_replies: list[Reply]
 ) -> tuple[str | None, ConversationMode | None]:
-    """Keep what the engine understood and said; mode None: the patron was just forgotten."""
-    conv = session.get(Conversation, received.conversation_id)
-    if conv is None:  # erased by the action (privacy_forget): nothing of it is kept
-        return reply.entities.get("language") or received.language, None
+    """Keep what the engine understood and said; mode None: the patron was just forgotten.
+
+    Statements, not ORM loads: this runs every turn, and loading the conversation and the
+    patron's line to change a few columns cost more than the writes themselves."""
     language = reply.entities.get("language") or received.language
-    if language and language != conv.language:
-        conv.language = language
-        conv.patron.language = language
-    if received.message_id is not None and reply.parse:
-        msg = session.get(Message, received.message_id)
-        if msg is not None:
-            msg.intent = reply.intent
-            msg.confidence = reply.confidence
-            msg.payload = {**(msg.payload or {}), "parse": reply.parse}
-    for r in bot_replies:
-        extra: dict[str, Any] = {}
-        if r.buttons:
-            extra["buttons"] = [{"title": b.title, "payload": b.payload} for b in r.buttons]
-            extra["payloads"] = [b.payload for b in r.buttons]
-        if r.custom:
-            extra["custom"] = r.custom
-        record_message(session, conv, Speaker.BOT, r.text, payload=extra or None)
     # Read in this transaction, after the engine's turn: if the action server queued the
     # patron for a librarian, this mode says so.
+    conv = session.execute(
+        select(Conversation.mode, Conversation.language, Conversation.patron_id).where(
+            Conversation.id == received.conversation_id
+        )
+    ).one_or_none()
+    if conv is None:  # erased by the action (privacy_forget): nothing of it is kept
+        return language, None
+    changes: dict[str, Any] = {}
+    if language and language != conv.language:
+        changes["language"] = language
+        session.execute(update(Patron).where(Patron.id == conv.patron_id).values(language=language))
+    if received.message_id is not None and reply.parse:
+        session.execute(
+            update(Message)
+            .where(Message.id == received.message_id)
+            .values(
+                intent=reply.intent,
+                confidence=reply.confidence,
+                payload={**(received.message_payload or {}), "parse": reply.parse},
+            )
+        )
+    if bot_replies:
+        session.execute(
+            insert(Message),
+            [
+                {
+                    "conversation_id": received.conversation_id,
+                    "speaker": Speaker.BOT,
+                    "text": r.text,
+                    "payload": _transcript_payload(r),
+                }
+                for r in bot_replies
+            ],
+        )
+        changes["last_activity_at"] = utcnow()
+    if changes:
+        session.execute(
+            update(Conversation).where(Conversation.id == received.conversation_id).values(changes)
+        )
     return language, conv.mode
+
+
+def _transcript_payload(reply: Reply) -> dict[str, Any] | None:
+    """What the transcript keeps of a reply besides its text: buttons (and the payloads
+    a later click may send back, see _was_offered) and custom parts."""
+    extra: dict[str, Any] = {}
+    if reply.buttons:
+        extra["buttons"] = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+        extra["payloads"] = [b.payload for b in reply.buttons]
+    if reply.custom:
+        extra["custom"] = reply.custom
+    return extra or None

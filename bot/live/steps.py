@@ -122,17 +122,22 @@ class Intercepted:
     queue_changed: bool = False
 
 
-def intercept(session: Session, conversation_id: int, text: str) -> Intercepted | None:
-    """ "bot" while waiting leaves the queue; a rating or comment after a chat closed."""
+def intercept(
+    session: Session, conversation_id: int, text: str, *, feedback_asked: bool = True
+) -> Intercepted | None:
+    """ "bot" while waiting leaves the queue; a rating or comment after a chat closed.
+    ``feedback_asked`` False: the caller knows no rating or comment is asked for."""
+    words = text.strip().lower()
+    if words not in BACK_TO_BOT and not feedback_asked:
+        return None
     conv = session.get(Conversation, conversation_id)
     assert conv is not None
     lang = conv.language
-    words = text.strip().lower()
     if words in BACK_TO_BOT and queue.cancel(session, conv) is not None:
         msg = texts.text("left_queue", lang)
         record_message(session, conv, Speaker.SYSTEM, msg)
         return Intercepted([(msg, [])], queue_changed=True)
-    chat = queue.awaiting_feedback(session, conversation_id)
+    chat = queue.awaiting_feedback(session, conversation_id) if feedback_asked else None
     if chat is None:
         return None
     if chat.feedback == Feedback.RATING:

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from kb.console import departments
@@ -304,6 +304,19 @@ def abandoned(session: Session, settings: Settings, now: datetime | None = None)
 def note_reply(session: Session, chat: LiveChat, now: datetime | None = None) -> None:
     if chat.first_reply_at is None:
         chat.first_reply_at = now or utcnow()
+
+
+def feedback_asked(conversation_id: int) -> ColumnElement[bool]:
+    """Is a rating or comment asked for after this conversation's latest chat? As SQL,
+    for the gateway's one question per turn (awaiting_feedback loads the chat)."""
+    latest = (
+        select(LiveChat.feedback)
+        .where(LiveChat.conversation_id == conversation_id)
+        .order_by(LiveChat.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return latest.in_([Feedback.RATING, Feedback.COMMENT])
 
 
 def awaiting_feedback(session: Session, conversation_id: int) -> LiveChat | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import Exists, ForeignKey, String, delete, exists, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kb.conversations.models import Conversation
@@ -74,6 +74,12 @@ def pin_expected(session: Session, conversation_id: int, *, now: datetime | None
         select(PinPrompt.expires_at).where(PinPrompt.conversation_id == conversation_id)
     )
     return found is not None and found > now
+
+
+def prompt_waiting(conversation_id: int) -> Exists:
+    """Is a PIN prompt (live or expired) waiting in this conversation? As SQL, for the
+    gateway's one question per turn."""
+    return exists().where(PinPrompt.conversation_id == conversation_id)
 
 
 def take_pin_prompt(

@@ -7,7 +7,7 @@ shows the new text once again to everyone.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.orm import Session
 
 from kb.language import pick
@@ -34,22 +34,30 @@ def text(language: str | None) -> str:
     return pick(language, ZH, EN)
 
 
+def seen(patron_id: int) -> Exists:
+    """Has this patron seen the current version of the notice? As SQL, so a caller can
+    ask it in the same statement as other questions (the gateway does, every turn)."""
+    return exists().where(
+        ConsentEvent.patron_id == patron_id,
+        ConsentEvent.purpose == consent.PROCESSING,
+        ConsentEvent.version == VERSION,
+    )
+
+
 def due(session: Session, patron_id: int) -> bool:
     """Has this patron not yet seen the current version of the notice?"""
-    seen = session.scalar(
-        select(ConsentEvent.id).where(
-            ConsentEvent.patron_id == patron_id,
-            ConsentEvent.purpose == consent.PROCESSING,
-            ConsentEvent.version == VERSION,
-        )
-    )
-    return seen is None
+    return not session.scalar(select(seen(patron_id)))
 
 
 def show_if_due(session: Session, patron_id: int, channel: str, language: str | None) -> str | None:
     """The notice text to show now (recording that it was shown), or None if already seen."""
     if not due(session, patron_id):
         return None
+    return show(session, patron_id, channel, language)
+
+
+def show(session: Session, patron_id: int, channel: str, language: str | None) -> str:
+    """The notice text, recorded as shown (the caller knows it is due)."""
     shown = text(language)
     consent.record(
         session,
