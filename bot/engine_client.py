@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +50,11 @@ class EngineClient:
         timeout: float,
         max_turns: int | None = None,
         queue_seconds: float = 60.0,
+        observe: Callable[[float], None] | None = None,
     ) -> None:
         self._token = token
+        # Told the seconds each answered turn spent with the engine (not in the line).
+        self._observe = observe
         self._turns = asyncio.Semaphore(max_turns) if max_turns else None
         self._queue_seconds = queue_seconds
         self._http = httpx.AsyncClient(
@@ -82,10 +86,13 @@ class EngineClient:
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> EngineReply:
         try:
             async with self._turn_slot():
+                started = time.perf_counter()
                 resp = await self._http.post(
                     "/webhooks/refdesk/webhook",
                     json={"sender": sender, "message": text, "metadata": metadata},
                 )
+                if self._observe is not None:
+                    self._observe(time.perf_counter() - started)
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if resp.status_code >= 400:

@@ -64,6 +64,13 @@ class Metrics:
             buckets=(0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 20),
             registry=self.registry,
         )
+        # With turn_latency: how much of a turn is the engine's and how much the gateway's.
+        self.engine_latency = Histogram(
+            "refdesk_engine_latency_seconds",
+            "Time the engine (with the action server) took to answer a turn",
+            buckets=(0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 20),
+            registry=self.registry,
+        )
         self.fallbacks = Counter(
             "refdesk_fallbacks_total",
             "Patron messages the model was not confident about",

@@ -56,14 +56,15 @@ class AppState:
 
 def build_state(settings: Settings) -> AppState:
     db = Database(settings.database_url)
+    metrics = Metrics()
     engine = EngineClient(
         settings.engine_url,
         settings.engine_token,
         settings.engine_timeout_seconds,
         max_turns=settings.engine_max_turns,
         queue_seconds=settings.engine_queue_seconds,
+        observe=metrics.engine_latency.observe,
     )
-    metrics = Metrics()
     ils = IlsDesk(settings)
     hub = Hub()
     fanout = Fanout(hub, settings.redis_url, settings.database_url)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import websockets
 
 from bench.machine import describe
@@ -69,7 +70,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def ws_patron(url: str, turns: int, latencies: list[float], errors: list[str]) -> None:
+async def ws_patron(
+    url: str, turns: int, latencies: list[float], errors: list[str], answered: list[float]
+) -> None:
     try:
         async with websockets.connect(url, max_size=2**20) as ws:
             json.loads(await ws.recv())  # session
@@ -78,10 +81,12 @@ async def ws_patron(url: str, turns: int, latencies: list[float], errors: list[s
                 started = time.perf_counter()
                 await ws.send(json.dumps({"type": "message", "text": text}))
                 got_reply = False
+                last_answer = None
                 while True:
                     frame = json.loads(await asyncio.wait_for(ws.recv(), 60))
                     if frame["type"] in ("message", "notice") and frame.get("speaker") != "patron":
                         got_reply = True
+                        last_answer = time.perf_counter() - started
                         if frame.get("code") == "assistant_unavailable":
                             errors.append("assistant_unavailable")
                     if frame["type"] == "error":
@@ -89,6 +94,8 @@ async def ws_patron(url: str, turns: int, latencies: list[float], errors: list[s
                     if frame["type"] == "typing" and not frame["on"]:
                         break
                 latencies.append(time.perf_counter() - started)
+                if last_answer is not None:
+                    answered.append(last_answer)
                 if not got_reply:
                     errors.append("no reply")
                 await asyncio.sleep(PAUSE["seconds"])
@@ -126,15 +133,27 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Gateway path: until the answer's last message, before "typing off" ends the turn
+    # (the gateway writes the answer to the transcript in between).
+    answered: list[float] = field(default_factory=list)
+    # Gateway path: the engine's own time per turn as the gateway measured it (/metrics).
+    engine_seconds: float = 0.0
+    engine_turns: int = 0
 
 
 async def run_path(stack, engine: EngineClient, patrons: int, turns: int, path: str) -> Run:  # type: ignore[no-untyped-def]
     run = Run()
     started = time.perf_counter()
     if path == "gateway":
+        before = await engine_histogram(stack)
         await asyncio.gather(
-            *(ws_patron(stack.ws_url, turns, run.latencies, run.errors) for _ in range(patrons))
+            *(
+                ws_patron(stack.ws_url, turns, run.latencies, run.errors, run.answered)
+                for _ in range(patrons)
+            )
         )
+        after = await engine_histogram(stack)
+        run.engine_seconds, run.engine_turns = after[0] - before[0], int(after[1] - before[1])
     else:
         await asyncio.gather(
             *(engine_patron(engine, turns, run.latencies, run.errors) for _ in range(patrons))
@@ -143,10 +162,25 @@ async def run_path(stack, engine: EngineClient, patrons: int, turns: int, path: 
     return run
 
 
+async def engine_histogram(stack) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(sum, count) of the gateway's refdesk_engine_latency_seconds."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{stack.gateway_url}/metrics")).text
+    found = dict(re.findall(r"^refdesk_engine_latency_seconds_(sum|count) (\S+)$", text, re.M))
+    return float(found.get("sum", 0)), float(found.get("count", 0))
+
+
 def summary(runs: list[Run]) -> dict[str, Any]:
     latencies = [t for r in runs for t in r.latencies]
     errors = [e for r in runs for e in r.errors]
+    answered = [t for r in runs for t in r.answered]
+    engine_turns = sum(r.engine_turns for r in runs)
     return {
+        "answer_p50": statistics.median(answered) * 1000 if answered else None,
+        "engine_mean": (
+            sum(r.engine_seconds for r in runs) / engine_turns * 1000 if engine_turns else None
+        ),
+        "mean": statistics.mean(latencies) * 1000,
         "p50": statistics.median(latencies) * 1000,
         "p95": pct(latencies, 0.95) * 1000,
         "tps": len(latencies) / sum(r.seconds for r in runs),
@@ -217,6 +251,21 @@ async def main(turns: int, rounds: int, levels: list[int], max_turns: int | None
                 f", … ({len(per_round)} rounds, median {statistics.median(per_round):.2f})"
             )
         lines.append(f"| {n} | {ratio:.2f} | {100 * (ratio - 1):+.0f}% | {rounds_text} |")
+    lines += [
+        "",
+        "Where the gateway path's time goes (means are over all turns of the level):",
+        "",
+        "| patrons | gateway p50 to the answer ms | overhead at p50 to the answer | "
+        "engine alone mean ms | the engine's mean on the gateway path ms | "
+        "gateway path mean to the end of the turn ms |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, engine, gateway, _ in rows:
+        answer = gateway["answer_p50"]
+        lines.append(
+            f"| {n} | {answer:.0f} | {100 * (answer / engine['p50'] - 1):+.0f}% | "
+            f"{engine['mean']:.0f} | {gateway['engine_mean']:.0f} | {gateway['mean']:.0f} |"
+        )
     kinds = [
         f"- {n} patrons, {name}: {r['error_kinds']}"
         for n, engine, gateway, _ in rows
