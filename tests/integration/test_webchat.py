@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -189,6 +190,15 @@ async def test_health_and_metrics(stack, chat) -> None:
     assert 'refdesk_turns_total{channel="web",outcome="answered"}' in metrics
     assert "refdesk_turn_latency_seconds_bucket" in metrics
     assert "refdesk_fallbacks_total" in metrics
+    # The engine's share of the turn: observed once per answered turn, less than the turn.
+    engine = dict(re.findall(r"^refdesk_engine_latency_seconds_(sum|count) (\S+)$", metrics, re.M))
+    turns = dict(
+        re.findall(
+            r'^refdesk_turn_latency_seconds_(sum|count){channel="web"} (\S+)$', metrics, re.M
+        )
+    )
+    assert float(engine["count"]) >= 1
+    assert 0 < float(engine["sum"]) < float(turns["sum"])
 
 
 # --- faults: the engine and the action server go down --------------------------
