@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli_catalog import catalog_app
 from kb.catalog.imports import FileFormat, read_file
+from kb.catalog.imports.filepart import FilePart
 from kb.catalog.imports.jobs import import_files
 from kb.catalog.imports.parts import split_file
 from kb.catalog.models import Holding, Record
@@ -176,3 +177,15 @@ def test_cli_import_with_jobs_merges_the_parts_and_exits_1_on_a_refused_batch(
     said = " ".join(refused.output.split())
     assert "refused by the test trigger" in said
     assert "in part 2 of 2 of the file" in said
+
+
+def test_a_csv_with_a_quote_inside_an_unquoted_field_stays_one_part(tmp_path):
+    """The reader takes such a quote as a character; counting quotes to find where
+    quoted fields end would then split inside one."""
+    path = tmp_path / "inches.csv"
+    body = catalog_csv(40)
+    path.write_bytes(body + b'r999,A 12" floppy disk,,,1990,,,\n' + body[len(HEADER) :])
+    assert split_file(path, FileFormat.CSV, 4, min_part_bytes=1) == [FilePart()]
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes(body + b'r999,"A 12"" floppy disk",,,1990,,,\n')
+    assert len(split_file(clean, FileFormat.CSV, 4, min_part_bytes=1)) == 4
