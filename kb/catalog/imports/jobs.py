@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,10 +99,12 @@ def import_files(
         ]
     # spawn, not fork: this process may hold database connections and threads' locks.
     context = multiprocessing.get_context("spawn")
-    counters = context.RawArray("q", 2 * jobs)  # per slot: bytes done, records read
+    _start_job(context.RawArray("q", 2 * jobs))  # per slot: bytes done, records read
     summaries = []
+    # This process imports each file's first part itself: one process fewer to start
+    # (each spends a second or two of CPU importing its modules).
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_start_job, initargs=(counters,)
+        max_workers=jobs - 1, mp_context=context, initializer=_start_job, initargs=(_counters,)
     ) as pool:
         for path, fmt, plan in zip(paths, formats, plans, strict=True):
             since = utcnow()
@@ -109,14 +112,32 @@ def import_files(
                 _PartJob(url, path, fmt, part, slot, since=since, **options)
                 for slot, part in enumerate(plan)
             ]
-            counters[:] = [0] * len(counters)
-            futures = [pool.submit(_import_part, job) for job in part_jobs]
-            report = progress(path) if progress else None
+            _counters[:] = [0] * len(_counters)
+            futures = [pool.submit(_import_part, job) for job in part_jobs[1:]]
+            show = _Shown(progress(path) if progress else None)
+            first = _import_part(part_jobs[0], show.maybe)
             while wait(futures, timeout=_POLL_SECONDS).not_done:
-                if report:
-                    report(sum(counters[0::2]), sum(counters[1::2]))
-            summaries.append(_merged(path, source or str(fmt), futures))
+                show.now()
+            results = [lambda first=first: first, *(future.result for future in futures)]
+            summaries.append(_merged(path, source or str(fmt), results))
     return summaries
+
+
+class _Shown:
+    """The file's progress callback, told the sum of all jobs' counters now and then."""
+
+    def __init__(self, report: Progress | None) -> None:
+        self.report = report
+        self.due = 0.0
+
+    def maybe(self) -> None:
+        if self.report and (now := time.monotonic()) >= self.due:
+            self.due = now + _POLL_SECONDS
+            self.now()
+
+    def now(self) -> None:
+        if self.report:
+            self.report(sum(_counters[0::2]), sum(_counters[1::2]))
 
 
 def _import_whole(
@@ -129,18 +150,18 @@ def _import_whole(
         session.close()
 
 
-def _merged(path: Path, source: str, futures: list[Future[ImportSummary]]) -> ImportSummary:
+def _merged(path: Path, source: str, results: list[Callable[[], ImportSummary]]) -> ImportSummary:
     """The parts' summaries in file order, as one file's summary."""
     merged = ImportSummary(source=source)
-    for number, future in enumerate(futures, start=1):
+    for number, result in enumerate(results, start=1):
         try:
-            summary = future.result()
+            summary = result()
         except Exception as error:  # the job's process died or could not start
             summary = ImportSummary(source=source)
             summary.aborted = f"{path}: {type(error).__name__}: {error}"
-        if summary.aborted and len(futures) > 1:
+        if summary.aborted and len(results) > 1:
             summary.aborted += (
-                f" (in part {number} of {len(futures)} of the file, imported at once: "
+                f" (in part {number} of {len(results)} of the file, imported at once: "
                 "the other parts went on; importing the file again stores the rest)"
             )
         merged.merge(summary)
@@ -148,7 +169,7 @@ def _merged(path: Path, source: str, futures: list[Future[ImportSummary]]) -> Im
     return merged
 
 
-# In each job's process: the progress counters shared with the parent.
+# In each job's process (and this one): the progress counters all jobs share.
 _counters: Any = None
 
 
@@ -157,11 +178,13 @@ def _start_job(counters: Any) -> None:
     _counters = counters
 
 
-def _import_part(job: _PartJob) -> ImportSummary:
+def _import_part(job: _PartJob, then: Callable[[], None] | None = None) -> ImportSummary:
     def progress(offset: int | None, records: int) -> None:
         if offset is not None:
             _counters[2 * job.slot] = offset - job.part.start
         _counters[2 * job.slot + 1] = records
+        if then:
+            then()
 
     session = sessionmaker_for(job.url)()
     try:
