@@ -337,13 +337,14 @@ def jobs_table(rows: list[list]) -> list[str]:  # type: ignore[type-arg]
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for backend, *_, imports in (r for r in rows if len(r) > 7):
+        timed = []  # (kind, jobs, measurements) of the kinds imported with jobs too
         for name, m in imports.items():
             kind, _, code = name.partition(" ")
             if code and not code.endswith(" jobs"):
                 continue
-            jobs = int(code.split()[0]) if code else 1
-            if not any(n.startswith(f"{kind} ") and n.endswith(" jobs") for n in imports):
-                continue
+            if any(n.startswith(f"{kind} ") and n.endswith(" jobs") for n in imports):
+                timed.append((kind, int(code.split()[0]) if code else 1, m))
+        for kind, jobs, m in sorted(timed, key=lambda t: (t[0], t[1])):
             ratio = m["rate"] / imports[kind]["rate"]
             total = m["cpu_us"] + m["backend_us"]
             lines.append(
