@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,6 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -106,35 +106,53 @@ def import_command(
     report: Annotated[
         Path | None, typer.Option(help="Write every problem to this TSV file")
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes importing at once; a large CSV or MARC file is split into "
+            "parts (default: the number of cores on PostgreSQL, 1 on SQLite)",
+        ),
+    ] = None,
 ) -> None:
     """Import catalog records; importing the same records again updates them."""
-    from kb.catalog.imports import FileFormat, import_file
+    from kb.catalog.imports import FileFormat
+    from kb.catalog.imports.jobs import import_files
+    from kb.migrate import upgrade
 
-    summaries = []
-    with migrated_session() as session, _progress() as progress:
-        for path in files:
-            if not path.is_file():
-                err.print(f"[red]{path}: no such file[/]")
-                raise typer.Exit(2)
-            task = progress.add_task(path.name, total=path.stat().st_size, records=0)
+    for path in files:
+        if not path.is_file():
+            err.print(f"[red]{path}: no such file[/]")
+            raise typer.Exit(2)
+    url = get_settings().database_url
+    upgrade(url)
+    with _progress() as progress:
+        tasks = {
+            path: progress.add_task(path.name, total=path.stat().st_size, records=0)
+            for path in files
+        }
 
-            def advance(offset: int | None, records: int, task: TaskID = task) -> None:
+        def advance_for(path: Path) -> Callable[[int | None, int], None]:
+            def advance(offset: int | None, records: int) -> None:
                 if offset is not None:
-                    progress.update(task, completed=offset, records=records)
+                    progress.update(tasks[path], completed=offset, records=records)
                 else:
-                    progress.update(task, records=records)
+                    progress.update(tasks[path], records=records)
 
-            summary = import_file(
-                session,
-                path,
-                source=source,
-                file_format=FileFormat(file_format) if file_format else None,
-                default_library=library,
-                encoding=encoding,
-                progress=advance,
-            )
-            progress.update(task, completed=path.stat().st_size)
-            summaries.append(summary)
+            return advance
+
+        summaries = import_files(
+            url,
+            files,
+            jobs=jobs,
+            source=source,
+            file_format=FileFormat(file_format) if file_format else None,
+            default_library=library,
+            encoding=encoding,
+            progress=advance_for,
+        )
+        for path, summary in zip(files, summaries, strict=True):
+            progress.update(tasks[path], completed=path.stat().st_size, records=summary.read)
     _print_summary("Import", summaries)
     if report:
         _write_report(report, summaries)

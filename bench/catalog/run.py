@@ -11,7 +11,8 @@ baseline, at 100,000 records). Prints a table and writes bench/catalog/RESULTS.m
     .venv/bin/python bench/catalog/run.py --imports-only --baseline-tree DIR --sizes ...
 
 times the imports alone (no search, LIKE or alerts worker runs), each also with the
-importer of checkout DIR on the same files.
+importer of checkout DIR on the same files. ``--jobs 2`` also imports each file with 2
+processes (`refdesk catalog import --jobs 2`) in the same run, after the one-job import.
 """
 
 from __future__ import annotations
@@ -58,14 +59,16 @@ def database(backend: str, name: str) -> str:
 
 
 def import_rate(
-    url: str, path: Path, tree: Path = REPO, *, worker: bool = False
+    url: str, path: Path, tree: Path = REPO, *, worker: bool = False, jobs: int = 1
 ) -> dict[str, float]:
     """Import ``path`` with the importer of checkout ``tree``, in a process of its own
     (import_cpu.py): records, rate, CPU µs per record (importer, PostgreSQL backend) and,
-    with ``worker``, of the alerts worker's run over the new records."""
+    with ``worker``, of the alerts worker's run over the new records; with ``jobs`` > 1,
+    by that many processes (`refdesk catalog import --jobs`)."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "import_cpu.py"), url, str(path)]
-        + (["--worker"] if worker else []),
+        + (["--worker"] if worker else [])
+        + (["--jobs", str(jobs)] if jobs > 1 else []),
         cwd=tree,
         env={**os.environ, "PYTHONPATH": str(tree)},
         capture_output=True,
@@ -170,6 +173,13 @@ def main() -> None:
         "timed on the same files in the same run, for CPU per record before/after",
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also import each file with this many processes (same run, fresh database)",
+    )
+    parser.add_argument(
         "--imports-only",
         action="store_true",
         help="time the imports alone: no search, LIKE or alerts worker runs",
@@ -205,6 +215,11 @@ def main() -> None:
                     imports[f"{kind} baseline"] = import_rate(
                         base_url, path, args.baseline_tree, worker=worker
                     )
+            for jobs in args.jobs:  # the same files into fresh databases, N processes
+                files = [("csv", csv_path)] + ([("marc", marc)] if at_baseline else [])
+                for kind, path in files:
+                    jobs_url = database(backend, "refdesk_bench_catalog_jobs")
+                    imports[f"{kind} {jobs} jobs"] = import_rate(jobs_url, path, jobs=jobs)
             marc_rate = imports["marc"]["rate"] if "marc" in imports else None
             rate = imports["csv"]["rate"]
             rows.append(
@@ -309,6 +324,37 @@ def cpu_table(rows: list[list]) -> list[str]:  # type: ignore[type-arg]
     return lines
 
 
+def jobs_table(rows: list[list]) -> list[str]:  # type: ignore[type-arg]
+    """Imports by N processes against one, same files, same run."""
+    lines = [
+        "",
+        "Import jobs (`refdesk catalog import --jobs N`): the same file by N processes "
+        "against one, same run, fresh databases. CPU µs are per record, all processes "
+        "(importers, PostgreSQL backends).",
+        "",
+        "| backend | file | records | jobs | wall rec/s | ÷ 1 job | importer µs | "
+        "PostgreSQL µs | import µs | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for backend, *_, imports in (r for r in rows if len(r) > 7):
+        timed = []  # (kind, jobs, measurements) of the kinds imported with jobs too
+        for name, m in imports.items():
+            kind, _, code = name.partition(" ")
+            if code and not code.endswith(" jobs"):
+                continue
+            if any(n.startswith(f"{kind} ") and n.endswith(" jobs") for n in imports):
+                timed.append((kind, int(code.split()[0]) if code else 1, m))
+        for kind, jobs, m in sorted(timed, key=lambda t: (t[0], t[1])):
+            ratio = m["rate"] / imports[kind]["rate"]
+            total = m["cpu_us"] + m["backend_us"]
+            lines.append(
+                f"| {backend} | {kind.upper()} | {m['records']:,} | {jobs} | {m['rate']:,.0f} "
+                f"| {ratio:.2f}× | {m['cpu_us']:.0f} | {m['backend_us']:.0f} | {total:.0f} "
+                f"| {m['load']:.1f} |"
+            )
+    return lines if len(lines) > 6 else []
+
+
 def write_results() -> None:
     saved = json.loads(RESULTS_JSON.read_text())
     rows = sorted(saved.values(), key=lambda r: (r[1], r[0]))
@@ -341,6 +387,7 @@ def write_results() -> None:
             f"| {timed} | {like} | {ratio} |"
         )
     lines += cpu_table(rows)
+    lines += jobs_table(rows)
     loads = ", ".join(f"{r[0]} {r[1]:,}: {r[6]}" for r in rows)
     lines += ["", "Machine:", *machine(), f"- load average at the end of each run: {loads}", ""]
     lines += NOTES

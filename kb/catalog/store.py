@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, select
@@ -37,6 +38,15 @@ class BatchResult:
     unchanged: int = 0
     # (source_id, message) for items that named a library the catalog does not know.
     warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ConcurrentJobs:
+    """For one job of an import run as several: when the jobs began, and the
+    timestamps this job's batches wrote (to tell its own records from another job's)."""
+
+    since: datetime
+    own_stamps: set[datetime] = field(default_factory=set)
 
 
 @dataclass
@@ -70,15 +80,18 @@ def store_batch(
     *,
     library_codes: set[str],
     default_library: str | None = None,
+    concurrent: ConcurrentJobs | None = None,
 ) -> BatchResult:
-    """Upsert a batch of records keyed by (source, source_id); later duplicates win."""
+    """Upsert a batch of records keyed by (source, source_id); later duplicates win.
+    With ``concurrent``, a record another job of the same import changed is reported in the
+    warnings before it is replaced."""
     prepared = prepare_batch(
         batch,
         library_codes=library_codes,
         default_library=default_library,
         sqlite=is_sqlite(session),
     )
-    return write_batch(session, prepared)
+    return write_batch(session, prepared, concurrent)
 
 
 def prepare_batch(
@@ -142,36 +155,45 @@ def _prepare(
     )
 
 
-def write_batch(session: Session, prepared: PreparedBatch) -> BatchResult:
+def write_batch(
+    session: Session, prepared: PreparedBatch, concurrent: ConcurrentJobs | None = None
+) -> BatchResult:
     """The database half: insert the new records, update the changed, skip the unchanged."""
     result = BatchResult(warnings=list(prepared.warnings))
     by_source: dict[str, list[PreparedRecord]] = {}
     for record in prepared.records:
         by_source.setdefault(record.source, []).append(record)
     for source, records in by_source.items():
-        _write_source_batch(session, source, records, result)
+        _write_source_batch(session, source, records, result, concurrent)
     return result
 
 
 def _write_source_batch(
-    session: Session, source: str, records: list[PreparedRecord], result: BatchResult
+    session: Session,
+    source: str,
+    records: list[PreparedRecord],
+    result: BatchResult,
+    concurrent: ConcurrentJobs | None,
 ) -> None:
+    found = _lookup(session, source, [r.source_id for r in records])
     existing = {
-        source_id: (record_id, content_hash)
-        for source_id, record_id, content_hash in _lookup(
-            session, source, [r.source_id for r in records]
-        )
+        source_id: (record_id, content_hash) for source_id, record_id, content_hash, _ in found
     }
     new = [r for r in records if r.source_id not in existing]
     changed = [
         r for r in records if r.source_id in existing and existing[r.source_id][1] != r.content_hash
     ]
+    if concurrent is not None and changed:
+        result.warnings.extend(_replaced_meanwhile(found, changed, concurrent))
     result.unchanged += len(records) - len(new) - len(changed)
     if not new and not changed:
         return
     # Before any id is taken: the alerts worker reads ids only up to what has committed.
     hold_for_ids(session)
-    now = _bound(session, _records.c.created_at, utcnow())
+    stamp = utcnow()
+    if concurrent is not None:
+        concurrent.own_stamps.add(stamp)
+    now = _bound(session, _records.c.created_at, stamp)
     ids: dict[str, int] = {}
     if new:
         rows = [(*r.values, r.content_hash, now, now) for r in new]
@@ -183,8 +205,8 @@ def _write_source_batch(
             ids.update(zip((r.source_id for r in new), new_ids, strict=True))
         else:
             insert_rows(session, "records", columns, rows)
-            found = _lookup(session, source, [r.source_id for r in new])
-            ids.update((source_id, record_id) for source_id, record_id, _ in found)
+            stored = _lookup(session, source, [r.source_id for r in new])
+            ids.update((source_id, record_id) for source_id, record_id, _, _ in stored)
         result.added += len(new)
     if changed:
         changed_ids = [existing[r.source_id][0] for r in changed]
@@ -252,19 +274,43 @@ def _bound(session: Session, column: Any, value: object) -> object:
     return processor(value) if processor else value
 
 
+def _replaced_meanwhile(
+    found: list[tuple[str, int, str | None, datetime]],
+    changed: list[PreparedRecord],
+    concurrent: ConcurrentJobs,
+) -> list[tuple[str, str]]:
+    """Records about to be replaced that another job stored since the import began:
+    an id in two parts of a file is stored by both jobs, and the later commit wins."""
+    changed_ids = {r.source_id for r in changed}
+    return [
+        (source_id, _REPLACED_MEANWHILE)
+        for source_id, _, _, updated_at in found
+        if source_id in changed_ids
+        and updated_at >= concurrent.since
+        and updated_at not in concurrent.own_stamps
+    ]
+
+
+_REPLACED_MEANWHILE = (
+    "another job of this import stored a different version of this record meanwhile "
+    "(its id is in more than one part of the file); this one replaced it. With one job "
+    "the last in the file wins: import with --jobs 1 if that matters"
+)
+
+
 def _lookup(
     session: Session, source: str, source_ids: list[str]
-) -> list[tuple[str, int, str | None]]:
-    """(source_id, id, content_hash) of the records a batch names that exist."""
+) -> list[tuple[str, int, str | None, datetime]]:
+    """(source_id, id, content_hash, updated_at) of the records a batch names that exist."""
     if is_sqlite(session):
-        statement = select(_records.c.source_id, _records.c.id, _records.c.content_hash).where(
-            _records.c.source == source, _records.c.source_id.in_(source_ids)
-        )
+        statement = select(
+            _records.c.source_id, _records.c.id, _records.c.content_hash, _records.c.updated_at
+        ).where(_records.c.source == source, _records.c.source_id.in_(source_ids))
         return [tuple(row) for row in session.execute(statement)]  # type: ignore[misc]
     # A join on an array, not a long IN list: while a table grows during an import its
     # statistics lag, and PostgreSQL would otherwise compare every row with every id.
     rows = session.connection().exec_driver_sql(
-        "SELECT r.source_id, r.id, r.content_hash FROM unnest(%s::text[]) AS k(source_id) "
+        "SELECT r.source_id, r.id, r.content_hash, r.updated_at FROM unnest(%s::text[]) AS k(source_id) "
         "JOIN records r ON r.source_id = k.source_id AND r.source = %s",
         (source_ids, source),
     )

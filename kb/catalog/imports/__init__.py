@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from kb.catalog.imports import readahead
 from kb.catalog.imports.csv import read_csv
+from kb.catalog.imports.filepart import WHOLE_FILE, FilePart
 from kb.catalog.imports.marc import read_marc
 from kb.catalog.imports.marcxml import read_marcxml
 from kb.catalog.imports.report import ImportSummary, Problem, ReadResult, Severity
 from kb.catalog.imports.runner import InputError, Progress, StoreFailed, run_import
+from kb.catalog.store import ConcurrentJobs
 
 # Below this, starting a second process costs more than it saves.
 READ_AHEAD_BYTES = 4 << 20
@@ -52,13 +54,17 @@ def detect_format(path: Path) -> FileFormat:
 
 
 def read_file(
-    path: Path, file_format: FileFormat, *, encoding: str = "utf-8-sig"
+    path: Path,
+    file_format: FileFormat,
+    *,
+    encoding: str = "utf-8-sig",
+    part: FilePart = WHOLE_FILE,
 ) -> Iterator[ReadResult]:
     if file_format == FileFormat.CSV:
-        return read_csv(path, encoding=encoding)
+        return read_csv(path, encoding=encoding, part=part)
     if file_format == FileFormat.MARCXML:
-        return read_marcxml(path)
-    return read_marc(path)
+        return read_marcxml(path)  # never split (see parts.py)
+    return read_marc(path, part=part)
 
 
 def import_file(
@@ -71,6 +77,8 @@ def import_file(
     encoding: str = "utf-8-sig",
     progress: Progress | None = None,
     read_ahead: bool | None = None,
+    part: FilePart = WHOLE_FILE,
+    concurrent: ConcurrentJobs | None = None,
 ) -> ImportSummary:
     """Import one file. ``source`` names where the records come from (default: the
     format, e.g. "marc"); the same record from the same source updates, never duplicates.
@@ -78,23 +86,32 @@ def import_file(
     ``read_ahead`` parses in a second process (default: for large MARC and MARCXML
     files, given two cores or more). When the database refuses a batch, the summary
     counts what the batches before it stored and ``aborted`` says which records were
-    refused."""
+    refused. ``part`` imports only that part of the file (one of several jobs, see
+    jobs.py) and ``concurrent`` tells this job's writes from the other jobs' (see
+    store.py)."""
     file_format = file_format or detect_format(path)
     source = source or str(file_format)
     try:
         if read_ahead is None:
             read_ahead = (
                 file_format in _SLOW_TO_PARSE
-                and path.stat().st_size >= READ_AHEAD_BYTES
+                and (part.end or path.stat().st_size) - part.start >= READ_AHEAD_BYTES
                 and (os.cpu_count() or 1) > 1
             )
         results = (
-            readahead.read_ahead(partial(read_file, path, file_format, encoding=encoding))
+            readahead.read_ahead(
+                partial(read_file, path, file_format, encoding=encoding, part=part)
+            )
             if read_ahead
-            else read_file(path, file_format, encoding=encoding)
+            else read_file(path, file_format, encoding=encoding, part=part)
         )
         return run_import(
-            session, results, source=source, default_library=default_library, progress=progress
+            session,
+            results,
+            source=source,
+            default_library=default_library,
+            progress=progress,
+            concurrent=concurrent,
         )
     except StoreFailed as error:
         session.rollback()

@@ -27,9 +27,11 @@ import csv
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from kb.catalog.bibdata import BibRecord, ItemData
 from kb.catalog.identifiers import normalize_isbn, normalize_issn
+from kb.catalog.imports.filepart import WHOLE_FILE, FilePart
 from kb.catalog.imports.report import Problem, ReadResult, Severity
 from kb.catalog.imports.runner import InputError
 from kb.catalog.languages import iso639_1
@@ -52,16 +54,20 @@ _YES = {"yes", "y", "true", "1", "是", "可", "可外借"}
 _NO = {"no", "n", "false", "0", "否", "不可", "不外借"}
 
 
-def read_csv(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[ReadResult]:
+def read_csv(
+    path: Path, *, encoding: str = "utf-8-sig", part: FilePart = WHOLE_FILE
+) -> Iterator[ReadResult]:
+    """The records of ``part`` of the file (default: all of it); positions are line
+    numbers of the whole file."""
     with path.open("rb") as stream:
         decode_problems: list[Problem] = []
-        lines = _decoded_lines(stream, encoding, decode_problems)
+        lines = _decoded_lines(stream, encoding, decode_problems, end=part.end)
         reader = csv.reader(lines)
         try:
             header = next(reader)
         except StopIteration:
             raise InputError(f"{path.name}: the file is empty") from None
-        columns = [_column_name(h) for h in header]
+        columns = [column_name(h) for h in header]
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
             raise InputError(
@@ -69,7 +75,7 @@ def read_csv(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[ReadResult]
                 f"{', '.join(h for h in header if h) or 'nothing'}"
             )
         unknown = sorted({h for h, c in zip(header, columns, strict=True) if c not in _KNOWN})
-        if unknown:
+        if unknown and part.start == 0:
             yield ReadResult(
                 "line 1",
                 problems=[
@@ -80,9 +86,20 @@ def read_csv(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[ReadResult]
                     )
                 ],
             )
+        line_offset = 0
+        if part.start:  # a later part: the header was read from the top, now go there
+            decode_problems.clear()  # the first part reports the header's
+            stream.seek(part.start)
+            if encoding == "utf-8-sig":  # a byte order mark can only come first
+                encoding = "utf-8"
+            lines = _decoded_lines(
+                stream, encoding, decode_problems, first_line=part.first_number, end=part.end
+            )
+            reader = csv.reader(lines)
+            line_offset = part.first_number - 1
         current: ReadResult | None = None
         for row in reader:
-            line = reader.line_num
+            line = reader.line_num + line_offset
             position = f"line {line}"
             problems = decode_problems[:]
             decode_problems.clear()
@@ -121,8 +138,20 @@ def read_csv(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[ReadResult]
             yield current
 
 
-def _decoded_lines(stream, encoding: str, problems: list[Problem]) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    for number, raw in enumerate(stream, start=1):
+def _decoded_lines(
+    stream: BinaryIO,
+    encoding: str,
+    problems: list[Problem],
+    *,
+    first_line: int = 1,
+    end: int | None = None,
+) -> Iterator[str]:
+    """Lines from where ``stream`` is up to byte ``end`` (None: the end of the file)."""
+    offset = stream.tell()
+    for number, raw in enumerate(stream, start=first_line):
+        if end is not None and offset >= end:
+            return
+        offset += len(raw)
         try:
             yield raw.decode(encoding)
         except UnicodeDecodeError as error:
@@ -137,7 +166,7 @@ def _decoded_lines(stream, encoding: str, problems: list[Problem]) -> Iterator[s
         encoding = "utf-8" if encoding == "utf-8-sig" else encoding
 
 
-def _column_name(header: str) -> str:
+def column_name(header: str) -> str:
     name = header.strip().lower().replace(" ", "_")
     return _ALIASES.get(header.strip(), _ALIASES.get(name, name))
 

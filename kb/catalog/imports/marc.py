@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import pymarc
 from pymarc.marc8 import marc8_to_unicode
 
+from kb.catalog.imports.filepart import WHOLE_FILE, FilePart
 from kb.catalog.imports.marcmap import bib_from_marc
 from kb.catalog.imports.report import Problem, ReadResult, Severity
 
@@ -36,44 +37,63 @@ _STRUCTURE_ERRORS = {
 }
 
 
-def read_marc(path: Path) -> Iterator[ReadResult]:
+def read_marc(path: Path, *, part: FilePart = WHOLE_FILE) -> Iterator[ReadResult]:
+    """The records of ``part`` of the file (default: all of it); record numbers and
+    byte offsets are those of the whole file."""
     with path.open("rb") as stream:
-        yield from read_marc_stream(stream)
+        stream.seek(part.start)
+        yield from read_marc_stream(
+            stream, start=part.start, end=part.end, first_number=part.first_number
+        )
 
 
-def read_marc_stream(stream: BinaryIO) -> Iterator[ReadResult]:
-    for number, (offset, chunk, terminated) in enumerate(_chunks(stream), start=1):
+def read_marc_stream(
+    stream: BinaryIO, *, start: int = 0, end: int | None = None, first_number: int = 1
+) -> Iterator[ReadResult]:
+    """Records from ``stream`` (positioned at byte ``start``) up to byte ``end``."""
+    chunks = _chunks(stream, start, end)
+    for number, (offset, chunk, terminated) in enumerate(chunks, start=first_number):
         position = f"record {number} (byte {offset:,})"
-        end = offset + len(chunk) + 1
+        end_offset = offset + len(chunk) + 1
         if not terminated:
             yield ReadResult(
                 position,
                 problems=[
                     Problem(position, "truncated: the file ends before the record terminator")
                 ],
-                offset=end,
+                offset=end_offset,
             )
             continue
-        yield _read_record(chunk, position, end)
+        yield _read_record(chunk, position, end_offset)
 
 
-def _chunks(stream: BinaryIO) -> Iterator[tuple[int, bytes, bool]]:
+def count_records(stream: BinaryIO, start: int, end: int) -> int:
+    """How many records the reader finds between bytes ``start`` and ``end``."""
+    return sum(1 for _ in _chunks(stream, start, end))
+
+
+def _chunks(
+    stream: BinaryIO, start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, bytes, bool]]:
     """(byte offset, record bytes without terminator, terminated?) for each record."""
     buffer = b""
-    buffer_offset = 0
+    buffer_offset = start
+    remaining = end - start if end is not None else None
     while True:
-        block = stream.read(_BLOCK)
+        block = stream.read(_BLOCK if remaining is None else min(_BLOCK, remaining))
         if not block:
             break
+        if remaining is not None:
+            remaining -= len(block)
         buffer += block
-        start = 0
-        while (end := buffer.find(RECORD_TERMINATOR, start)) != -1:
-            chunk, skipped = _strip_separators(buffer[start:end])
+        begin = 0
+        while (stop := buffer.find(RECORD_TERMINATOR, begin)) != -1:
+            chunk, skipped = _strip_separators(buffer[begin:stop])
             if chunk:
-                yield buffer_offset + start + skipped, chunk, True
-            start = end + 1
-        buffer_offset += start
-        buffer = buffer[start:]
+                yield buffer_offset + begin + skipped, chunk, True
+            begin = stop + 1
+        buffer_offset += begin
+        buffer = buffer[begin:]
     chunk, skipped = _strip_separators(buffer)
     if chunk:
         yield buffer_offset + skipped, chunk, False

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from kb.catalog.bibdata import BibRecord
 from kb.catalog.imports.collector import fewer_collections
 from kb.catalog.imports.report import ImportSummary, Problem, ReadResult, Severity
-from kb.catalog.store import BatchResult, delete_records, known_library_codes, store_batch
+from kb.catalog.store import (
+    BatchResult,
+    ConcurrentJobs,
+    delete_records,
+    known_library_codes,
+    store_batch,
+)
+from kb.db import is_sqlite
 
 BATCH_SIZE = 1000
 Progress = Callable[[int | None, int], None]  # (offset in input, records read)
@@ -43,11 +50,15 @@ def run_import(
     default_library: str | None = None,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    concurrent: ConcurrentJobs | None = None,
 ) -> ImportSummary:
     """Read ``results`` and store them in committed batches. Raises StoreFailed when
-    the database refuses a batch (the batches before it stay committed)."""
+    the database refuses a batch (the batches before it stay committed). ``concurrent``
+    is given to each job of an import run as several (see store.py)."""
     with fewer_collections():
-        return _run_import(session, results, source, default_library, progress, batch_size)
+        return _run_import(
+            session, results, source, default_library, progress, batch_size, concurrent
+        )
 
 
 def _run_import(
@@ -57,6 +68,7 @@ def _run_import(
     default_library: str | None,
     progress: Progress | None,
     batch_size: int,
+    concurrent: ConcurrentJobs | None,
 ) -> ImportSummary:
     summary = ImportSummary(source=source)
     libraries = known_library_codes(session)
@@ -65,20 +77,34 @@ def _run_import(
     deletions: dict[str, None] = {}
     positions: dict[str, str] = {}
 
+    def store() -> tuple[BatchResult, int]:
+        _commit_without_waiting_for_disk(session)
+        stored = (
+            store_batch(
+                session,
+                list(batch.values()),
+                library_codes=libraries,
+                default_library=default_library,
+                concurrent=concurrent,
+            )
+            if batch
+            else BatchResult()
+        )
+        deleted = delete_records(session, source, list(deletions)) if deletions else 0
+        session.commit()
+        return stored, deleted
+
     def flush() -> None:
         try:
-            stored = (
-                store_batch(
-                    session,
-                    list(batch.values()),
-                    library_codes=libraries,
-                    default_library=default_library,
-                )
-                if batch
-                else BatchResult()
-            )
-            deleted = delete_records(session, source, list(deletions)) if deletions else 0
-            session.commit()
+            try:
+                stored, deleted = store()
+            except _DATABASE_ERRORS as error:
+                if not _duplicate_key(error):
+                    raise
+                # Another writer (another job of this import) committed one of these
+                # records after this batch looked: once more, they are now updates.
+                session.rollback()
+                stored, deleted = store()
         except _DATABASE_ERRORS as error:
             raise StoreFailed(_describe_failure(error, positions), summary) from error
         summary.added += stored.added
@@ -120,6 +146,26 @@ def _run_import(
     # them (kb.alerts.items.collect_and_match), reading from the durable cursors past
     # the ids this import committed; tagging is not the import's work.
     return summary
+
+
+def _duplicate_key(error: Exception) -> bool:
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, sqlite3.IntegrityError):
+        return "UNIQUE" in str(cause)
+    return isinstance(cause, psycopg.errors.UniqueViolation)
+
+
+def _commit_without_waiting_for_disk(session: Session) -> None:
+    """On PostgreSQL, this batch's COMMIT does not wait for its WAL to reach the disk.
+
+    Safe for an import: a crash of the database server or the machine can lose only the
+    batches committed in the last moments (three wal_writer_delay, 0.6 s by default),
+    whole, never half of one; the import is idempotent, so running it again stores them.
+    And any later synchronous commit (every other write refdesk makes) flushes the WAL up
+    to and including these batches first, so nothing else can depend on a lost one.
+    """
+    if not is_sqlite(session):
+        session.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
 def _describe_failure(error: Exception, positions: dict[str, str]) -> str:
