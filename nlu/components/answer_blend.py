@@ -15,7 +15,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components.blend import blend, weight_for
+from nlu.components.blend import blend, regularised, weight_for
 
 RESPONSE_SELECTOR = "response_selector"
 RESPONSES_FILE = "responses.json"
@@ -32,6 +32,8 @@ class BlendedAnswerSelector(LogisticRegressionClassifier):
     intent blend (`BlendedIntentClassifier`), the linear model errs differently and
     the average picks the right answer more often (README "Evaluation results").
     The selector's output keeps its shape, so `action_answer_faq` reads it unchanged.
+    `C`: the logistic regression's inverse regularisation strength, as in
+    `BlendedIntentClassifier`.
     """
 
     @staticmethod
@@ -40,6 +42,7 @@ class BlendedAnswerSelector(LogisticRegressionClassifier):
             **LogisticRegressionClassifier.get_default_config(),
             "retrieval_intent": "faq",
             "selector_weight": 0.5,
+            "C": 1.0,
         }
 
     def __init__(
@@ -50,6 +53,7 @@ class BlendedAnswerSelector(LogisticRegressionClassifier):
         resource: Resource,
     ) -> None:
         super().__init__(config, name, model_storage, resource)
+        regularised(self)
         # Domain responses per answer ("utter_faq/wifi" -> [...]), as the selector
         # reports them for the answer it picked.
         self.responses: dict[str, list[dict[str, Any]]] = {}

@@ -100,6 +100,25 @@ def test_intent_blend_weighs_diet_by_language(make_component, featurize) -> None
     assert en.get("intent")["name"] == "thank"
 
 
+def test_weaker_regularisation_fits_the_training_examples_more_closely(
+    make_component, featurize
+) -> None:
+    train, message = featurize
+    data = train(INTENTS)
+    confidences = {}
+    for c in (0.01, 100.0):
+        classifier = make_component(
+            BlendedIntentClassifier, {"C": c, "diet_weight": 0.0}, name=f"blend-{c}"
+        )
+        classifier.train(data)
+        thanks = message("thanks a lot")
+        classifier.process([thanks])
+        assert thanks.get("intent")["name"] == "thank"
+        confidences[c] = thanks.get("intent")["confidence"]
+    # Nearly uniform under heavy regularisation, nearly certain under light.
+    assert confidences[0.01] < 0.6 < 0.9 < confidences[100.0]
+
+
 def _selector_output(key: str, confidence: float) -> dict:
     other = "faq/wifi" if key == "faq/opening_hours" else "faq/opening_hours"
     return {
