@@ -105,7 +105,9 @@ def test_slow_answer_goes_through_the_customer_service_api(gateway, safe, db_url
 
 def test_all_tries_time_out_and_the_answer_still_arrives_once(gateway, db_url):
     gateway.engine.gate = threading.Event()
-    delivery = gateway.simulator(timeout=0.3, tries=3).text(OPENID, "very slow")
+    # Each try waits 1 s: the first try's dedupe write must be done before the second
+    # arrives, or the second is told "success" at once (on a loaded machine 0.3 s was not).
+    delivery = gateway.simulator(timeout=1.0, tries=3).text(OPENID, "very slow")
     assert delivery.attempts == 3 and delivery.status is None  # WeChat gave up
     gateway.engine.gate.set()
     gateway.api.wait_for_sent(1)

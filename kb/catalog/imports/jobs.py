@@ -109,7 +109,17 @@ def import_files(
         for path, fmt, plan in zip(paths, formats, plans, strict=True):
             since = utcnow()
             part_jobs = [
-                _PartJob(url, path, fmt, part, slot, since=since, **options)
+                _PartJob(
+                    url,
+                    path,
+                    fmt,
+                    part,
+                    slot,
+                    source=source,
+                    default_library=default_library,
+                    encoding=encoding,
+                    since=since,
+                )
                 for slot, part in enumerate(plan)
             ]
             _counters[:] = [0] * len(_counters)
@@ -150,7 +160,9 @@ def _import_whole(
         session.close()
 
 
-def _merged(path: Path, source: str, results: list[Callable[[], ImportSummary]]) -> ImportSummary:
+def _merged(
+    path: Path, source: str, results: Sequence[Callable[[], ImportSummary]]
+) -> ImportSummary:
     """The parts' summaries in file order, as one file's summary."""
     merged = ImportSummary(source=source)
     for number, result in enumerate(results, start=1):
